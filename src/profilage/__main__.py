@@ -1,0 +1,3 @@
+from profilage.cli import main
+
+main()

@@ -1,0 +1,119 @@
+"""The ``profilage`` command line (Typer + Rich). Errors: one line on stderr, exit code 2."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from profilage.cli import demo_cmd, models_cmds, scoring_cmds
+from profilage.cli.common import err_console, print_json
+
+app = typer.Typer(
+    help="profilage — reproduire et auditer les algorithmes de notation des allocataires "
+         "(CNAF, CNAM) / reproduce and audit social-security risk scores.",
+    no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+)
+app.add_typer(models_cmds.app, name="models")
+app.command("score")(scoring_cmds.score)
+app.command("explain")(scoring_cmds.explain)
+app.command("demo")(demo_cmd.demo)
+
+personas_app = typer.Typer(help="Foyers d'exemple / example households.", no_args_is_help=True)
+app.add_typer(personas_app, name="personas")
+
+
+@personas_app.command("list")
+def personas_list(json_out: bool = typer.Option(False, "--json")) -> None:
+    """Liste les personas / list personas."""
+    from profilage.cli.common import console
+    from profilage.personas import available_personas, load_persona
+
+    rows = [(n, load_persona(n)) for n in available_personas()]
+    if json_out:
+        print_json([{"name": n, "nom": d.nom, "description": d.description} for n, d in rows])
+        return
+    for n, d in rows:
+        console.print(f"[bold]{n}[/] — {d.nom}: [dim]{(d.description or '')[:110]}…[/]")
+
+
+features_app = typer.Typer(help="Variables des modèles / model inputs.", no_args_is_help=True)
+app.add_typer(features_app, name="features")
+
+
+@features_app.command("list")
+def features_list(json_out: bool = typer.Option(False, "--json")) -> None:
+    """Variables dérivées des dossiers / features derived from dossiers."""
+    from rich.table import Table
+
+    from profilage.cli.common import console
+    from profilage.features import FEATURES
+
+    if json_out:
+        print_json(FEATURES)
+        return
+    t = Table(title="Variables / features")
+    for col in ("nom", "type", "libellé", "description"):
+        t.add_column(col, overflow="fold")
+    for name, s in FEATURES.items():
+        kind = s["kind"] + (f" ({', '.join(s['categories'])})" if s["categories"] else "")
+        t.add_row(name, kind, s["label_fr"], s["description"])
+    console.print(t)
+
+
+dossier_app = typer.Typer(help="Format des dossiers / dossier format.", no_args_is_help=True)
+app.add_typer(dossier_app, name="dossier")
+
+
+@dossier_app.command("schema")
+def dossier_schema() -> None:
+    """Schéma JSON d'un dossier / JSON Schema of a dossier."""
+    from profilage.dossier import Dossier
+
+    print_json(Dossier.model_json_schema())
+
+
+@dossier_app.command("check")
+def dossier_check(path: str = typer.Argument(..., help="Dossier JSON ou persona.")) -> None:
+    """Valide un dossier / validate a dossier."""
+    from profilage.cli.common import console
+    from profilage.personas import resolve_dossier
+
+    d = resolve_dossier(path)
+    console.print(f"OK: {d.nom or path} ({d.reference_month:%Y-%m})")
+
+
+def main() -> None:
+    """Entry point: user errors become one line on stderr with exit code 2, never a traceback."""
+    from profilage.errors import ProfilageError
+
+    try:
+        app(standalone_mode=False)
+    except ProfilageError as e:
+        err_console.print(f"erreur / error: {e.one_line()}", markup=False, soft_wrap=True)
+        sys.exit(2)
+    except typer.Abort:
+        err_console.print("interrompu / aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err_console.print("interrompu / aborted")
+        sys.exit(130)
+    except (typer.Exit, SystemExit) as e:
+        code = getattr(e, "exit_code", None)
+        if code is None:
+            code = getattr(e, "code", 0)
+        sys.exit(code)
+    except Exception as e:  # click usage errors and anything unexpected
+        import click
+
+        if isinstance(e, click.exceptions.ClickException):
+            msg = e.format_message().replace("\n", " ")
+            err_console.print(f"erreur / error: {msg}", markup=False, soft_wrap=True)
+            sys.exit(e.exit_code)
+        if os.environ.get("PROFILAGE_DEBUG"):
+            raise
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        err_console.print(f"erreur interne / internal error: {type(e).__name__}: {first} "
+                          "(PROFILAGE_DEBUG=1 pour le détail)", markup=False, soft_wrap=True)
+        sys.exit(1)

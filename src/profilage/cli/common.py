@@ -1,0 +1,48 @@
+"""Shared CLI helpers: console, JSON output, French/English labels."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Any
+
+from rich.console import Console
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+STATUS_FR = {"published": "publié", "reconstructed": "reconstruit", "redacted": "occulté",
+             "unknown": "inconnu", "mixed": "mixte"}
+
+
+def _clean(o: Any) -> Any:
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    if isinstance(o, dict):
+        return {k: _clean(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_clean(v) for v in o]
+    return o
+
+
+def print_json(obj: Any) -> None:
+    """Print strict JSON (infinities become null) on stdout."""
+    sys.stdout.write(json.dumps(_clean(obj), ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def fmt(x: float | None, digits: int = 3) -> str:
+    if x is None:
+        return "—"
+    return f"{x:.{digits}f}"
+
+
+def provenance_banner(model_info: dict) -> str:
+    counts = model_info["coefficients_status"]
+    parts = [f"{n} {STATUS_FR[s]}" for s, n in counts.items() if n]
+    line = (f"[bold]Modèle / model[/] {model_info['id']} — {model_info.get('institution', '')} "
+            f"— sha256 {model_info['sha256'][:12]} — coefficients : " + ", ".join(parts))
+    if counts.get("reconstructed") or counts.get("unknown"):
+        line += ("\n[yellow]⚠ Coefficients NON officiels : les valeurs « reconstruit » sont les "
+                 "nôtres, choisies pour respecter les faits publiés (not the institution's).[/]")
+    return line

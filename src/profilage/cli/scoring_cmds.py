@@ -1,0 +1,148 @@
+"""`profilage score` and `profilage explain`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import typer
+from rich.table import Table
+
+from profilage.cli.common import STATUS_FR, console, fmt, print_json, provenance_banner
+from profilage.errors import ProfilageError
+
+TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
+
+
+def _read_table(path: Path) -> pl.DataFrame:
+    if not path.is_file():
+        raise ProfilageError("file not found", source=str(path))
+    try:
+        if path.suffix.lower() == ".csv":
+            return pl.read_csv(path, infer_schema_length=10_000)
+        return pl.read_parquet(path)
+    except Exception as e:  # polars raises several types for unreadable files
+        raise ProfilageError(f"cannot read table: {str(e).splitlines()[0]}", source=str(path)
+                             ) from None
+
+
+def _write_table(df: pl.DataFrame, out: Path) -> None:
+    tmp = out.with_name(out.name + ".part")
+    if out.suffix.lower() == ".csv":
+        df.write_csv(tmp)
+    elif out.suffix.lower() in (".parquet", ".pq"):
+        df.write_parquet(tmp)
+    else:
+        raise ProfilageError("output must end in .csv or .parquet", field="--out")
+    tmp.replace(out)  # never leave a half-written output
+
+
+def score_table(path: Path, model: str, out: Path | None) -> None:
+    from profilage.engine import check_feature_table, compile_model
+    from profilage.models import load_model
+
+    if out is None:
+        raise ProfilageError("scoring a table needs --out OUT.csv|OUT.parquet", field="--out")
+    if out.suffix.lower() not in TABLE_SUFFIXES:
+        raise ProfilageError("output must end in .csv or .parquet", field="--out")
+    m = load_model(model)
+    df = _read_table(path)
+    check_feature_table(m, df)
+    scored = compile_model(m).score(df).collect()
+    _write_table(scored, out)
+    n_det = int(scored["determined"].sum())
+    console.print(provenance_banner({"id": m.id, "institution": m.institution, "sha256": m.sha256,
+                                     "coefficients_status": m.coefficients_status()}))
+    console.print(f"{scored.height} foyers notés / households scored → {out} "
+                  f"({n_det} déterminés, {scored.height - n_det} avec bornes)")
+
+
+def score(
+    dossier: str = typer.Argument(..., help="Dossier JSON, nom de persona, ou table CSV/Parquet "
+                                  "de variables du modèle / dossier, persona or feature table."),
+    model: str = typer.Option("cnaf-2014", "--model", "-m", help="Id ou chemin .toml / id or path."),
+    json_out: bool = typer.Option(False, "--json", help="Sortie JSON / JSON output."),
+    out: Path = typer.Option(None, "--out", "-o", help="Table de sortie (pour une table en "
+                             "entrée) / output table."),
+) -> None:
+    """Note un foyer ou une table / score a household or a table."""
+    from profilage.scoring import score_dossier
+
+    if Path(dossier).suffix.lower() in TABLE_SUFFIXES:
+        score_table(Path(dossier), model, out)
+        return
+    res = score_dossier(dossier, model)
+    if json_out:
+        print_json(res)
+        return
+    _print_score(res)
+
+
+def _print_score(res: dict) -> None:
+    name = res.get("dossier") or "foyer"
+    console.print(provenance_banner(res["model"]))
+    if res["score"] is None:
+        head = "indéterminé / undetermined (bornes infinies)"
+    else:
+        head = f"[bold]{res['score']:.3f}[/]"
+    det = ("déterminé / determined" if res["determined"] else
+           f"bornes / bounds [{fmt(res['score_low'])}, {fmt(res['score_high'])}] — moyenne de la "
+           "sigmoïde entre les bornes (méthode du Monde)")
+    console.print(f"Score de risque de {name} ({res['reference_month']}) : {head}   {det}")
+    t = Table(title="Contributions (log-odds)", show_lines=False)
+    for col in ("Critère / criterion", "Modalité / value", "bas / low", "haut / high",
+                "statut / status", "critère protégé"):
+        t.add_column(col)
+    t.add_row("constante / intercept", "", fmt(res["intercept"]), fmt(res["intercept"]),
+              STATUS_FR.get(res["intercept_status"], res["intercept_status"]), "")
+    for c in res["contributions"]:
+        t.add_row(c["label_fr"], c["modality_label_fr"] or "[italic]inconnu / unknown[/]",
+                  fmt(c["low"]), fmt(c["high"]), STATUS_FR.get(c["status"], c["status"]),
+                  c["protected_ground"] or "")
+    console.print(t)
+    if res["redacted"]:
+        console.print("Critères occultés par l'institution (hors score) / redacted: "
+                      + ", ".join(r["label_fr"] for r in res["redacted"]))
+
+
+def explain(
+    dossier: str = typer.Argument(..., help="Dossier JSON ou persona / dossier or persona."),
+    model: str = typer.Option("cnaf-2014", "--model", "-m", help="Id ou chemin .toml."),
+    json_out: bool = typer.Option(False, "--json", help="Sortie JSON / JSON output."),
+    top: int = typer.Option(3, "--top", min=1, max=20, help="Changements listés / changes shown."),
+) -> None:
+    """Explique un score : cascade des critères et ce qui le ferait bouger / explain a score."""
+    from profilage.scoring import explain_dossier
+
+    res = explain_dossier(dossier, model, top=top)
+    if json_out:
+        print_json(res)
+        return
+    console.print(provenance_banner(res["model"]))
+    score_s = "indéterminé" if res["score"] is None else f"{res['score']:.3f}"
+    console.print(f"[bold]{res.get('dossier') or 'Foyer'}[/] — score {score_s} "
+                  f"(bornes {fmt(res['score_low'])} – {fmt(res['score_high'])})")
+    t = Table(title="Cascade / waterfall (du plus fort au plus faible effet)")
+    for col in ("Critère", "Modalité", "log-odds", "", "probabilité après", "Δ probabilité"):
+        t.add_column(col)
+    t.add_row("constante / intercept", "", fmt(res["intercept"]), "", "", "")
+    scale = max((abs(s["logit"]) for s in res["waterfall"]), default=1) or 1
+    for s in res["waterfall"]:
+        n = round(12 * abs(s["logit"]) / scale)
+        bar = ("[red]" + "█" * n + "[/]") if s["logit"] > 0 else ("[green]" + "█" * n + "[/]")
+        mod = s["modality_label_fr"]
+        if not s["input_known"]:
+            mod = f"[italic]inconnu[/] [{fmt(s['low'])}, {fmt(s['high'])}]"
+        t.add_row(s["label_fr"], mod, f"{s['logit']:+.3f}", bar, f"{s['probability_after']:.3f}",
+                  f"{s['probability']:+.3f}")
+    console.print(t)
+    for key, title in (("would_lower", "Ce qui ferait baisser le score / would lower it"),
+                       ("would_raise", "Ce qui ferait monter le score / would raise it")):
+        if not res[key]:
+            continue
+        console.print(f"[bold]{title}[/]")
+        for ch in res[key]:
+            ground = f" [dim](critère protégé : {ch['protected_ground']})[/]" if ch[
+                "protected_ground"] else ""
+            console.print(f"  • {ch['label_fr']} : {ch['from_fr']} → {ch['to_fr']} : "
+                          f"{res['score']:.3f} → {ch['score']:.3f} ({ch['delta']:+.3f}){ground}")

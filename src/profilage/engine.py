@@ -1,0 +1,228 @@
+"""The scoring engine: a model compiled once into Polars expressions.
+
+For each household it gives the log-odds interval [``logit_low``, ``logit_high``], the score
+bounds, the score and, on request, one contribution interval and the matched modality per
+criterion. An unknown input makes its criterion contribute [lowest, highest coefficient of its
+modalities]; an unknown coefficient contributes its declared range (infinite if none).
+
+When the household is not determined (``logit_low < logit_high``) the score is Le Monde's "mean
+of the sigmoid between the two bounds of the raw score", defined exactly as the continuous mean
+
+    (softplus(high) - softplus(low)) / (high - low)
+
+which is the integral of the sigmoid over [low, high] divided by the interval's width.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import polars as pl
+
+from profilage.errors import ProfilageError
+from profilage.models import Criterion, Model, load_model
+
+# Below this width the continuous mean loses digits to cancellation; sigmoid(mid) is exact there.
+_NARROW = 1e-9
+
+
+def sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def softplus(x: float) -> float:
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def bounded_mean(low: float, high: float) -> float | None:
+    """Mean of the sigmoid over [low, high] (Le Monde's method); None when a bound is infinite."""
+    if math.isinf(low) or math.isinf(high):
+        return None
+    if high - low < _NARROW:
+        return sigmoid((low + high) / 2)
+    if low >= 0:  # softplus(x) = x + log1p(exp(-x)): subtract the x parts exactly
+        return 1.0 + (math.log1p(math.exp(-high)) - math.log1p(math.exp(-low))) / (high - low)
+    return (softplus(high) - softplus(low)) / (high - low)
+
+
+def _sigmoid_expr(x: pl.Expr) -> pl.Expr:
+    return 1.0 / (1.0 + (-x).exp())
+
+
+def _softplus_expr(x: pl.Expr) -> pl.Expr:
+    return pl.max_horizontal(x, pl.lit(0.0)) + (-(x.abs())).exp().log1p()
+
+
+def contrib_cols(criterion_id: str) -> tuple[str, str, str]:
+    """Column names of one criterion's contribution bounds and matched modality index."""
+    return f"c__{criterion_id}__low", f"c__{criterion_id}__high", f"m__{criterion_id}"
+
+
+def _modality_index(c: Criterion) -> pl.Expr:
+    """Index of the matched modality, null when the input is unknown."""
+    col = pl.col(c.feature)
+    chain = pl.when(col.is_null()).then(pl.lit(None, dtype=pl.Int16))
+    regular = [(i, m) for i, m in enumerate(c.modalities) if m.kind != "absent"]
+    if c.kind == "categorical":
+        for i, m in regular:
+            chain = chain.when(col == pl.lit(m.value)).then(pl.lit(i, dtype=pl.Int16))
+    else:  # bins, validated to cover the whole domain without overlap
+        ordered = sorted(regular, key=lambda im: -math.inf if im[1].min is None else im[1].min)
+        for i, m in ordered[:-1]:
+            chain = chain.when(col < m.max).then(pl.lit(i, dtype=pl.Int16))
+        chain = chain.when(col.is_not_null()).then(pl.lit(ordered[-1][0], dtype=pl.Int16))
+    idx = chain.otherwise(pl.lit(None, dtype=pl.Int16))
+    if c.presence:
+        absent = [i for i, m in enumerate(c.modalities) if m.kind == "absent"]
+        pres = pl.col(c.presence)
+        if absent:
+            idx = (pl.when(pres.is_null()).then(pl.lit(None, dtype=pl.Int16))
+                   .when(~pres).then(pl.lit(absent[0], dtype=pl.Int16)).otherwise(idx))
+        else:
+            idx = pl.when(pres.fill_null(True)).then(idx)
+    return idx
+
+
+def _criterion_exprs(c: Criterion) -> tuple[pl.Expr, pl.Expr, pl.Expr | None]:
+    low_id, high_id, m_id = contrib_cols(c.id)
+    if c.kind == "numeric":
+        coef = c.modalities[0].coefficient
+        x = pl.col(c.feature).cast(pl.Float64)
+        v = x if c.exponent == 1 else x.pow(c.exponent)
+        a, b = v * coef.low, v * coef.high
+        lo_known = pl.min_horizontal(a, b) if coef.low != coef.high else a
+        hi_known = pl.max_horizontal(a, b) if coef.low != coef.high else a
+        if c.value_range is not None:
+            cands = []
+            for end in c.value_range:
+                ve = end ** c.exponent
+                cands += [ve * coef.low, ve * coef.high]
+            if c.value_range[0] < 0 < c.value_range[1]:
+                cands.append(0.0)
+            cands = [0.0 if math.isnan(z) else z for z in cands]
+            unk_lo, unk_hi = min(cands), max(cands)
+        else:
+            unk_lo, unk_hi = -math.inf, math.inf
+        low = pl.when(x.is_null()).then(unk_lo).otherwise(lo_known)
+        high = pl.when(x.is_null()).then(unk_hi).otherwise(hi_known)
+        if c.presence:  # absent: the predictor does not apply
+            pres = pl.col(c.presence)
+            low = pl.when(pres == False).then(0.0).otherwise(low)
+            high = pl.when(pres == False).then(0.0).otherwise(high)
+        return low.alias(low_id), high.alias(high_id), None
+    idx = _modality_index(c)
+    lows = [m.coefficient.low for m in c.modalities]
+    highs = [m.coefficient.high for m in c.modalities]
+    n = list(range(len(c.modalities)))
+    low = idx.replace_strict(n, lows, default=None, return_dtype=pl.Float64).fill_null(min(lows))
+    high = idx.replace_strict(n, highs, default=None, return_dtype=pl.Float64).fill_null(max(highs))
+    return low.alias(low_id), high.alias(high_id), idx.alias(m_id)
+
+
+@dataclass
+class CompiledModel:
+    """A model turned into Polars expressions; reuse it across frames."""
+
+    model: Model
+    contribution_exprs: list[pl.Expr]
+
+    @property
+    def criteria(self) -> tuple[Criterion, ...]:
+        return self.model.criteria
+
+    def score(self, features: pl.DataFrame | pl.LazyFrame, *, contributions: bool = False,
+              keep: bool = True) -> pl.LazyFrame:
+        """Score a frame of model inputs. Missing feature columns count as unknown.
+
+        Adds ``logit_low``, ``logit_high``, ``score_low``, ``score_high``, ``score``,
+        ``determined`` and, with ``contributions``, ``c__<criterion>__low/high`` and
+        ``m__<criterion>`` (matched modality index, null if unknown).
+        """
+        lf = features.lazy()
+        names = set(lf.collect_schema().names())
+        from profilage.features import FEATURES
+
+        fill = []
+        for f in self.model.features:
+            if f not in names:
+                kind = FEATURES.get(f, {}).get("kind", "float")
+                dtype = {"bool": pl.Boolean, "int": pl.Int64, "float": pl.Float64,
+                         "category": pl.String}[kind]
+                fill.append(pl.lit(None, dtype=dtype).alias(f))
+        if fill:
+            lf = lf.with_columns(fill)
+        inter = self.model.intercept
+        low_cols = [contrib_cols(c.id)[0] for c in self.criteria]
+        high_cols = [contrib_cols(c.id)[1] for c in self.criteria]
+        lf = lf.with_columns(self.contribution_exprs)
+        lo = pl.sum_horizontal(low_cols) + inter.low if low_cols else pl.lit(inter.low)
+        hi = pl.sum_horizontal(high_cols) + inter.high if high_cols else pl.lit(inter.high)
+        lf = lf.with_columns(logit_low=lo, logit_high=hi)
+        lo_, h = pl.col("logit_low"), pl.col("logit_high")
+        width = h - lo_
+        finite = lo_.is_finite() & h.is_finite()
+        mean = pl.when(lo_ >= 0).then(
+            1.0 + ((-h).exp().log1p() - (-lo_).exp().log1p()) / width
+        ).otherwise((_softplus_expr(h) - _softplus_expr(lo_)) / width)
+        lf = lf.with_columns(
+            score_low=_sigmoid_expr(lo_),
+            score_high=_sigmoid_expr(h),
+            determined=width == 0,
+            score=pl.when(width < _NARROW).then(_sigmoid_expr((lo_ + h) / 2))
+            .when(finite).then(mean).otherwise(None),
+        )
+        if not contributions:
+            lf = lf.drop(low_cols + high_cols + [c for c in lf.collect_schema().names()
+                                                  if c.startswith("m__")])
+        if not keep:
+            extra = [c for c in lf.collect_schema().names()
+                     if c in names and c not in ("household_id",)]
+            lf = lf.drop(extra)
+        return lf
+
+
+_COMPILED: dict[str, CompiledModel] = {}
+
+
+def compile_model(model: Model | str) -> CompiledModel:
+    """Compile a model (or id/path) once; cached by the model file's sha256."""
+    m = load_model(model)
+    key = m.sha256 or m.id
+    cm = _COMPILED.get(key)
+    if cm is None:
+        exprs: list[pl.Expr] = []
+        for c in m.criteria:
+            low, high, idx = _criterion_exprs(c)
+            exprs += [low, high] + ([idx] if idx is not None else [])
+        cm = CompiledModel(m, exprs)
+        _COMPILED[key] = cm
+    return cm
+
+
+def check_feature_table(model: Model, df: pl.DataFrame) -> None:
+    """Refuse a table of model inputs whose values the model cannot read, naming the column."""
+    from profilage.features import FEATURES
+
+    schema = df.schema
+    for c in model.criteria:
+        for f in (c.feature, c.presence):
+            if f is None or f not in schema:
+                continue
+            dtype = schema[f]
+            kind = FEATURES.get(f, model.raw.get("features", {}).get(f, {})).get("kind")
+            if c.kind in ("bins", "numeric") and not (dtype.is_numeric() or dtype == pl.Null):
+                raise ProfilageError(f"column must be numeric, found {dtype}", field=f)
+            if kind == "bool" and dtype not in (pl.Boolean, pl.Null):
+                raise ProfilageError(f"column must be true/false, found {dtype}", field=f)
+            if c.kind == "categorical" and kind == "category" and f == c.feature:
+                allowed = {m.value for m in c.modalities if m.kind == "category"}
+                bad = df.select(pl.col(f).drop_nulls().unique()).to_series().to_list()
+                bad = [v for v in bad if v not in allowed]
+                if bad:
+                    raise ProfilageError(
+                        f"value {bad[0]!r} is not a modality of criterion {c.id} "
+                        f"(expected one of {', '.join(map(str, sorted(allowed)))})", field=f)

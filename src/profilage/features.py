@@ -1,0 +1,359 @@
+"""Model inputs ("features") derived from dossier rows: one vectorised Polars definition.
+
+The same ``derive_features`` serves one dossier (a one-row frame) and a national population
+(millions of rows). A null anywhere means *unknown* and propagates: the engine then gives the
+criterion an interval instead of a value.
+
+Flat dossier columns (the table form of ``profilage.dossier.Dossier``) are listed in
+``DOSSIER_COLUMNS``; a population or a user table may omit any of them (they become unknown).
+Dates of events that never happened are stored as ``NEVER`` (1900-01-01): "infinitely long ago".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+NEVER = dt.date(1900, 1, 1)
+
+#: Thresholds used by *derived* features. These definitions are ours (reconstructed), documented
+#: in the model files; the CNAF's exact definitions are not public.
+SEUIL_REVENUS_IMPORTANTS = 942.0  # euros per consumption unit and month (Le Monde label band)
+CONSUMPTION_UNITS = {"holder": 1.0, "other_14_plus": 0.5, "child_under_14": 0.3,
+                     "single_parent_bonus": 0.2}  # CAF scale (sources.md section 3)
+
+SITUATIONS = ("marie", "pacse", "concubinage", "celibataire", "divorce", "separe", "veuf")
+ACTIVITES = ("salarie", "independant", "chomage", "etudiant", "inactif", "retraite")
+LOGEMENTS = ("locataire_prive", "locataire_social", "proprietaire", "heberge", "autre")
+
+DOSSIER_COLUMNS: dict[str, pl.DataType] = {
+    "reference_month": pl.Date,
+    "alloc_date_naissance": pl.Date, "alloc_age": pl.Int32, "alloc_sexe": pl.String,
+    "alloc_activite": pl.String, "alloc_mois_travailles_12m": pl.Int32,
+    "alloc_revenu_mensuel": pl.Float64, "alloc_aah": pl.Boolean, "alloc_esat": pl.Boolean,
+    "conjoint": pl.Boolean,
+    "conj_date_naissance": pl.Date, "conj_age": pl.Int32, "conj_sexe": pl.String,
+    "conj_activite": pl.String, "conj_mois_travailles_12m": pl.Int32,
+    "conj_revenu_mensuel": pl.Float64, "conj_aah": pl.Boolean, "conj_esat": pl.Boolean,
+    "situation_familiale": pl.String,
+    "enfants_dates_naissance": pl.List(pl.Date),
+    "autres_revenus_mensuels": pl.Float64,
+    "rsa": pl.Boolean, "prime_activite": pl.Boolean, "aide_logement": pl.Boolean,
+    "allocations_familiales": pl.Boolean,
+    "montant_rsa": pl.Float64, "montant_aah": pl.Float64, "montant_prime_activite": pl.Float64,
+    "montant_aide_logement": pl.Float64, "montant_allocations_familiales": pl.Float64,
+    "statut_logement": pl.String, "loyer_mensuel": pl.Float64, "qpv": pl.Boolean,
+    "date_inscription_caf": pl.Date, "date_changement_adresse": pl.Date,
+    "date_changement_loyer": pl.Date, "date_dernier_contact": pl.Date,
+    "date_separation": pl.Date,
+    "nb_declarations_12m": pl.Int32, "nb_controles_passes": pl.Int32,
+    "baisse_connexions_web": pl.Boolean,
+    # Complémentaire santé solidaire (CNAM models)
+    "c2s_premiere_demande": pl.Boolean, "c2s_ressources_annuelles": pl.Float64,
+    "c2s_pension_invalidite": pl.Boolean, "c2s_consommation_soins": pl.Boolean,
+    "c2s_indemnites_journalieres": pl.Boolean, "c2s_contact_assurance_maladie": pl.Boolean,
+}
+
+
+def _f(kind: str, fr: str, en: str, desc: str, *, categories: tuple = (), min: float | None = None
+       ) -> dict:
+    spec = {"kind": kind, "label_fr": fr, "label_en": en, "description": desc,
+            "categories": categories}
+    if min is not None:
+        spec["min"] = min
+    return spec
+
+
+#: Every feature a shipped model may read: kind, labels and, for numbers, the lowest value.
+FEATURES: dict[str, dict] = {
+    "age_allocataire": _f("int", "Âge de l'allocataire", "Age of the beneficiary",
+                          "Completed years at the reference month.", min=0),
+    "a_conjoint": _f("bool", "Vit en couple", "Lives with a partner", "A partner is declared."),
+    "age_conjoint": _f("int", "Âge du conjoint", "Partner's age",
+                       "Completed years at the reference month.", min=0),
+    "situation_familiale": _f("category", "Situation familiale", "Marital situation",
+                              "Declared marital situation.", categories=SITUATIONS),
+    "mois_depuis_separation": _f("int", "Mois depuis la séparation", "Months since separation",
+                                 "Months since a separation or divorce (never: very large).",
+                                 min=0),
+    "aah": _f("bool", "Touche l'AAH", "Receives AAH",
+              "The holder or the partner receives the allocation aux adultes handicapés."),
+    "aah_activite_hors_esat": _f("bool", "AAH et activité hors ESAT", "AAH while working (not ESAT)",
+                                 "An AAH recipient in the household works outside a specialised "
+                                 "establishment (ESAT)."),
+    "activite_allocataire": _f("category", "Activité de l'allocataire", "Holder's activity",
+                               "Activity status of the holder.", categories=ACTIVITES),
+    "mois_activite_foyer": _f("int", "Mois d'activité du foyer sur 12 mois",
+                              "Household months of activity over the last 12 months",
+                              "Holder's plus partner's months worked (0 to 24).", min=0),
+    "nb_uc": _f("float", "Unités de consommation (échelle CAF)", "Consumption units (CAF scale)",
+                "1 for the holder, 0.5 per other person aged 14+, 0.3 per child under 14, "
+                "+0.2 for a single parent.", min=1),
+    "revenu_par_uc": _f("float", "Revenu ajusté par unité de consommation",
+                        "Adjusted income per consumption unit",
+                        "Household monthly resources divided by consumption units (euros).",
+                        min=0),
+    "revenus_stables_importants": _f(
+        "bool", "Revenus stables et importants", "Stable and high income",
+        "Every adult worked 12 of the last 12 months and income per unit is at least "
+        f"{SEUIL_REVENUS_IMPORTANTS:g} euros (our definition; the CNAF's is not public)."),
+    "rsa": _f("bool", "Touche le RSA (minima sociaux)", "Receives RSA (minimum income)",
+              "The household receives the revenu de solidarité active."),
+    "nb_enfants": _f("int", "Nombre d'enfants", "Number of children", "Children in the household.",
+                     min=0),
+    "nb_enfants_moins_12": _f("int", "Enfants de moins de 12 ans", "Children under 12",
+                              "Children aged under 12.", min=0),
+    "nb_enfants_12_18": _f("int", "Enfants de 12 à 18 ans", "Children aged 12 to 18",
+                           "Children aged 12 to 18 inclusive.", min=0),
+    "nb_enfants_19_plus": _f("int", "Enfants de 19 ans ou plus", "Children aged 19 or more",
+                             "Children aged 19 or more still in the household.", min=0),
+    "parent_isole": _f("bool", "Parent isolé", "Single parent",
+                       "No partner and at least one child."),
+    "mois_depuis_inscription": _f("int", "Ancienneté à la CAF (mois)", "Months registered at the CAF",
+                                  "Months since registration at the CAF.", min=0),
+    "mois_depuis_changement_adresse": _f("int", "Mois depuis le dernier déménagement",
+                                         "Months since the last address change",
+                                         "Never: very large.", min=0),
+    "mois_depuis_changement_loyer": _f("int", "Mois depuis le dernier changement de loyer",
+                                       "Months since the last rent change",
+                                       "Never: very large.", min=0),
+    "mois_depuis_dernier_contact": _f("int", "Mois depuis le dernier mail ou visite à la CAF",
+                                      "Months since the last e-mail or visit to the CAF",
+                                      "Never: very large.", min=0),
+    "nb_declarations_12m": _f("int", "Déclarations sur le dossier (12 mois)",
+                              "Declarations on the file (12 months)",
+                              "E.g. quarterly RSA or AAH declarations.", min=0),
+    "baisse_connexions_web": _f("bool", "Baisse des connexions à l'espace en ligne",
+                                "Drop in web connections", "Fewer logins than before."),
+    "taux_effort": _f("float", "Taux d'effort (loyer net / ressources)",
+                      "Rent burden (net rent / resources)",
+                      "Monthly rent after housing aid divided by monthly resources including "
+                      "benefits other than housing aid; 0 without rent; 99 with rent and no "
+                      "resources.", min=0),
+    "qpv": _f("bool", "Habite un quartier prioritaire (QPV)", "Lives in a priority neighbourhood",
+              "Address in a quartier prioritaire de la politique de la ville."),
+    "nb_controles_passes": _f("int", "Contrôles passés", "Past controls",
+                              "Number of earlier controls of the file.", min=0),
+    # --- Complémentaire santé solidaire (CNAM) ---
+    "sexe_allocataire": _f("category", "Sexe du demandeur", "Applicant's sex",
+                           "Sex of the holder / applicant.", categories=("F", "M")),
+    "plus_d_un_adulte": _f("bool", "Plus d'un majeur au foyer", "More than one adult",
+                           "A partner or a child aged 18 or more lives in the household."),
+    "au_moins_un_mineur": _f("bool", "Au moins un mineur au foyer", "At least one minor",
+                             "A child under 18 lives in the household."),
+    "taille_foyer": _f("int", "Taille du foyer", "Household size",
+                       "Holder, partner and children.", min=1),
+    "premiere_demande": _f("bool", "Première demande de C2S", "First C2S application",
+                           "The application is the household's first."),
+    "revenu_rapport_plafond_c2sg": _f(
+        "float", "Ressources / plafond C2S gratuite", "Resources / free-C2S ceiling",
+        "Annual resources divided by the C2SG ceiling for the household size (data/).", min=0),
+    "pension_invalidite": _f("bool", "Pension d'invalidité", "Invalidity pension",
+                             "Someone in the household receives an invalidity pension."),
+    "consommation_soins": _f("bool", "Consommateur de soins", "Care consumer",
+                             "Health care consumption recorded (CNAM experimental model)."),
+    "indemnites_journalieres": _f("bool", "Indemnités journalières perçues",
+                                  "Daily sickness allowances received", "Sick leave paid."),
+    "contact_assurance_maladie": _f("bool", "Contact avec l'Assurance Maladie",
+                                    "Contact with the Assurance Maladie", "Recent contact."),
+}
+
+
+def conform(df: pl.DataFrame | pl.LazyFrame, columns: dict[str, pl.DataType] = DOSSIER_COLUMNS
+            ) -> pl.LazyFrame:
+    """Add missing dossier columns as nulls (unknown) and cast present ones to their types."""
+    lf = df.lazy()
+    have = set(lf.collect_schema().names())
+    exprs = []
+    for name, dtype in columns.items():
+        if name in have:
+            exprs.append(pl.col(name).cast(dtype, strict=False))
+        else:
+            exprs.append(pl.lit(None, dtype=dtype).alias(name))
+    return lf.with_columns(exprs)
+
+
+def _months_between(ref: pl.Expr, d: pl.Expr) -> pl.Expr:
+    return ((ref.dt.year().cast(pl.Int32) * 12 + ref.dt.month().cast(pl.Int32))
+            - (d.dt.year().cast(pl.Int32) * 12 + d.dt.month().cast(pl.Int32)))
+
+
+def _age(ref: pl.Expr, prefix: str) -> pl.Expr:
+    from_birth = _months_between(ref, pl.col(f"{prefix}_date_naissance")) // 12
+    return pl.coalesce(from_birth, pl.col(f"{prefix}_age")).cast(pl.Int32)
+
+
+def _working(prefix: str) -> pl.Expr:
+    return pl.col(f"{prefix}_activite").is_in(["salarie", "independant"])
+
+
+def _benefit(name: str, received: pl.Expr) -> pl.Expr:
+    """Monthly amount of a benefit: 0 if not received, unknown if received without an amount."""
+    return pl.when(received == False).then(0.0).otherwise(pl.col(f"montant_{name}"))
+
+
+def feature_exprs() -> list[pl.Expr]:
+    """First-stage feature expressions over conformed dossier columns."""
+    ref = pl.col("reference_month")
+    couple = pl.col("conjoint")
+    partner_income = pl.when(couple).then(pl.col("conj_revenu_mensuel")).otherwise(0.0)
+    partner_months = pl.when(couple).then(pl.col("conj_mois_travailles_12m")).otherwise(0)
+    stage1 = [
+        _age(ref, "alloc").alias("age_allocataire"),
+        couple.alias("a_conjoint"),
+        pl.when(couple).then(_age(ref, "conj")).alias("age_conjoint"),
+        pl.col("situation_familiale"),
+        _months_between(ref, pl.col("date_separation")).clip(lower_bound=0)
+        .alias("mois_depuis_separation"),
+        (pl.col("alloc_aah") | (couple & pl.col("conj_aah"))).alias("aah"),
+        ((pl.col("alloc_aah") & _working("alloc") & ~pl.col("alloc_esat"))
+         | (couple & pl.col("conj_aah") & _working("conj") & ~pl.col("conj_esat")))
+        .alias("aah_activite_hors_esat"),
+        pl.col("alloc_activite").alias("activite_allocataire"),
+        (pl.col("alloc_mois_travailles_12m") + partner_months).cast(pl.Int32)
+        .alias("mois_activite_foyer"),
+        (pl.col("alloc_revenu_mensuel") + partner_income
+         + pl.col("autres_revenus_mensuels").fill_null(0.0)).alias("_revenu_total"),
+        ((pl.col("alloc_mois_travailles_12m") >= 12)
+         & pl.when(couple).then(pl.col("conj_mois_travailles_12m") >= 12).otherwise(True))
+        .alias("_tous_12_mois"),
+        pl.col("rsa"),
+        pl.col("qpv"),
+        pl.col("baisse_connexions_web"),
+        pl.col("nb_declarations_12m"),
+        pl.col("nb_controles_passes"),
+        _months_between(ref, pl.col("date_inscription_caf")).clip(lower_bound=0)
+        .alias("mois_depuis_inscription"),
+        _months_between(ref, pl.col("date_changement_adresse")).clip(lower_bound=0)
+        .alias("mois_depuis_changement_adresse"),
+        _months_between(ref, pl.col("date_changement_loyer")).clip(lower_bound=0)
+        .alias("mois_depuis_changement_loyer"),
+        _months_between(ref, pl.col("date_dernier_contact")).clip(lower_bound=0)
+        .alias("mois_depuis_dernier_contact"),
+        pl.col("loyer_mensuel").alias("_loyer"),
+        _benefit("rsa", pl.col("rsa")).alias("_montant_rsa"),
+        _benefit("aah", pl.col("alloc_aah") | (couple & pl.col("conj_aah"))).alias("_montant_aah"),
+        _benefit("prime_activite", pl.col("prime_activite")).alias("_montant_pa"),
+        _benefit("allocations_familiales", pl.col("allocations_familiales")).alias("_montant_af"),
+        _benefit("aide_logement", pl.col("aide_logement")).alias("_montant_al"),
+    ]
+    return stage1
+
+
+def _children_counts(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Counts of children by age band, vectorised: ages from (reference month, birth dates)."""
+    ref_m = (pl.col("reference_month").dt.year().cast(pl.Int32) * 12
+             + pl.col("reference_month").dt.month().cast(pl.Int32))
+    # list.eval cannot see other columns: subtract the per-row month from the list instead.
+    dates = pl.col("enfants_dates_naissance")
+    months = dates.list.eval(pl.element().dt.year().cast(pl.Int32) * 12
+                             + pl.element().dt.month().cast(pl.Int32))
+    lf = lf.with_columns(_ref_m=ref_m, _birth_m=months)
+    age_list = (pl.col("_ref_m") - pl.col("_birth_m")) // 12
+    return lf.with_columns(_ages=age_list).with_columns(
+        nb_enfants=pl.col("_ages").list.len().cast(pl.Int32),
+        nb_enfants_moins_12=pl.col("_ages").list.eval((pl.element() < 12).sum()).list.first()
+        .cast(pl.Int32),
+        nb_enfants_12_18=pl.col("_ages").list.eval(
+            ((pl.element() >= 12) & (pl.element() <= 18)).sum()).list.first().cast(pl.Int32),
+        nb_enfants_19_plus=pl.col("_ages").list.eval((pl.element() >= 19).sum()).list.first()
+        .cast(pl.Int32),
+        _nb_moins_14=pl.col("_ages").list.eval((pl.element() < 14).sum()).list.first()
+        .cast(pl.Int32),
+        _nb_mineurs=pl.col("_ages").list.eval((pl.element() < 18).sum()).list.first()
+        .cast(pl.Int32),
+        _nb_majeurs_enfants=pl.col("_ages").list.eval((pl.element() >= 18).sum()).list.first()
+        .cast(pl.Int32),
+    )
+
+
+def _taux_effort() -> pl.Expr:
+    """Rent after housing aid over resources including benefits other than housing aid."""
+    resources = (pl.col("_revenu_total") + pl.col("_montant_rsa") + pl.col("_montant_aah")
+                 + pl.col("_montant_pa") + pl.col("_montant_af"))
+    net_rent = (pl.col("_loyer") - pl.col("_montant_al")).clip(lower_bound=0.0)
+    return (pl.when(pl.col("_loyer") == 0).then(0.0)
+            .when(net_rent == 0).then(0.0)
+            .when(resources <= 0).then(99.0)
+            .otherwise(net_rent / resources))
+
+
+def derive_features(dossiers: pl.DataFrame | pl.LazyFrame, *, keep: list[str] | None = None
+                    ) -> pl.LazyFrame:
+    """Derive every model input from flat dossier rows (lazy; collect when you need it).
+
+    ``keep`` names extra input columns to carry through (e.g. ``household_id``).
+    """
+    lf = conform(dossiers)
+    have = lf.collect_schema().names()
+    keep = [c for c in (keep or []) if c in have]
+    c2s = [c for c in DOSSIER_COLUMNS if c.startswith("c2s_")]
+    lf = _children_counts(lf.select(*keep, *feature_exprs(), "enfants_dates_naissance",
+                                    "reference_month", "alloc_sexe", *c2s))
+    couple = pl.col("a_conjoint")
+    parent_isole = (~couple & (pl.col("nb_enfants") > 0))
+    u = CONSUMPTION_UNITS
+    nb_uc = (u["holder"] + pl.when(couple).then(u["other_14_plus"]).otherwise(0.0)
+             + u["other_14_plus"] * (pl.col("nb_enfants") - pl.col("_nb_moins_14"))
+             + u["child_under_14"] * pl.col("_nb_moins_14")
+             + pl.when(parent_isole).then(u["single_parent_bonus"]).otherwise(0.0))
+    lf = lf.with_columns(parent_isole=parent_isole, nb_uc=nb_uc)
+    lf = lf.with_columns(
+        revenu_par_uc=pl.col("_revenu_total") / pl.col("nb_uc"),
+        taux_effort=_taux_effort(),
+    ).with_columns(
+        revenus_stables_importants=pl.col("_tous_12_mois")
+        & (pl.col("revenu_par_uc") >= SEUIL_REVENUS_IMPORTANTS),
+    )
+    return _c2s_features(lf).select(*keep, *FEATURES.keys())
+
+
+def c2sg_ceiling_table() -> tuple[pl.DataFrame, dict[int, float]]:
+    """The C2SG ceiling for one person by date, and the household-size multipliers (data/)."""
+    from profilage.resources import resource_dir
+
+    d = resource_dir("data")
+    ceilings = pl.read_csv(d / "c2sg_plafonds.csv", try_parse_dates=True).filter(
+        pl.col("territoire") == "metropole").sort("date_effet")
+    mult = pl.read_csv(d / "c2sg_multiplicateurs.csv")
+    return ceilings, dict(zip(mult["taille_foyer"].to_list(), mult["multiplicateur"].to_list()))
+
+
+def c2sg_multiplier(size: pl.Expr, table: dict[int, float]) -> pl.Expr:
+    """1 / 1.5 / 1.8 / 2.1 then +0.4 per person beyond 4 (sources.md section 2)."""
+    top = max(table)
+    expr = pl.lit(table[top]) + 0.4 * (size - top)
+    for n in sorted(table, reverse=True):
+        expr = pl.when(size <= n).then(pl.lit(table[n])).otherwise(expr)
+    return expr
+
+
+def _c2s_features(lf: pl.LazyFrame) -> pl.LazyFrame:
+    ceilings, mult = c2sg_ceiling_table()
+    size = (1 + pl.col("a_conjoint").cast(pl.Int32) + pl.col("nb_enfants")).cast(pl.Int32)
+    # Ceiling in force at the reference month: the latest one dated on or before it, else the
+    # earliest we have (documented approximation for earlier months).
+    dates = ceilings["date_effet"].to_list()
+    values = ceilings["plafond_annuel_1_personne"].cast(pl.Float64).to_list()
+    base = pl.lit(values[0])
+    for d_, v in zip(dates[1:], values[1:]):
+        base = pl.when(pl.col("reference_month") >= d_).then(pl.lit(v)).otherwise(base)
+    return lf.with_columns(
+        sexe_allocataire=pl.col("alloc_sexe"),
+        plus_d_un_adulte=pl.col("a_conjoint") | (pl.col("_nb_majeurs_enfants") > 0),
+        au_moins_un_mineur=pl.col("_nb_mineurs") > 0,
+        taille_foyer=size,
+        premiere_demande=pl.col("c2s_premiere_demande"),
+        revenu_rapport_plafond_c2sg=pl.col("c2s_ressources_annuelles")
+        / (base * c2sg_multiplier(size, mult)),
+        pension_invalidite=pl.col("c2s_pension_invalidite"),
+        consommation_soins=pl.col("c2s_consommation_soins"),
+        indemnites_journalieres=pl.col("c2s_indemnites_journalieres"),
+        contact_assurance_maladie=pl.col("c2s_contact_assurance_maladie"),
+    )
+
+
+def dossier_features(dossiers: pl.DataFrame, *, keep: list[str] | None = None) -> pl.DataFrame:
+    """Eager convenience wrapper around :func:`derive_features`."""
+    return derive_features(dossiers, keep=keep).collect()

@@ -1,0 +1,180 @@
+"""Score and explain one household or a table: the public Python API behind the CLI and the web.
+
+>>> from profilage import load_model, score_dossier, load_persona
+>>> result = score_dossier(load_persona("nathalie"), "cnaf-2014")
+>>> round(result["score"], 2)
+0.24
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from profilage.dossier import Dossier, dossiers_frame, parse_dossier
+from profilage.engine import bounded_mean, compile_model, contrib_cols, sigmoid
+from profilage.features import derive_features
+from profilage.models import Model, load_model
+
+
+def _model_info(model: Model) -> dict[str, Any]:
+    return {"id": model.id, "title": model.title, "institution": model.institution,
+            "sha256": model.sha256, "coefficients_status": model.coefficients_status(),
+            "provenance": model.provenance_line()}
+
+
+def _as_dossier(dossier: Dossier | dict | str | Path) -> Dossier:
+    if isinstance(dossier, Dossier):
+        return dossier
+    if isinstance(dossier, dict):
+        return parse_dossier(dossier)
+    from profilage.personas import resolve_dossier
+
+    return resolve_dossier(dossier)
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
+def score_dossier(dossier: Dossier | dict | str | Path, model: Model | str = "cnaf-2014"
+                  ) -> dict[str, Any]:
+    """Score one household; returns the ``score --json`` object.
+
+    Invariants: ``logit_low = intercept + sum(low)``, same for high; ``score_low =
+    sigmoid(logit_low)``; ``score`` is sigmoid(logit) when ``determined``, else the continuous
+    mean of the sigmoid between the bounds (Le Monde's method).
+    """
+    d = _as_dossier(dossier)
+    m = load_model(model)
+    cm = compile_model(m)
+    row = cm.score(derive_features(d.to_frame()), contributions=True).collect().row(0, named=True)
+    contributions = []
+    for c in m.criteria:
+        low_col, high_col, m_col = contrib_cols(c.id)
+        idx = row.get(m_col)
+        if c.kind == "numeric":
+            mod = c.modalities[0]
+            known_input = row.get(c.feature) is not None
+            status = mod.coefficient.status
+            modality = None if not known_input else f"{row.get(c.feature)}"
+            label_fr = label_en = modality
+        else:
+            mod = None if idx is None else c.modalities[idx]
+            statuses = {x.coefficient.status for x in c.modalities}
+            status = mod.coefficient.status if mod else (statuses.pop() if len(statuses) == 1
+                                                        else "mixed")
+            modality = mod.id if mod else None
+            label_fr = mod.label_fr if mod else None
+            label_en = mod.label_en if mod else None
+            known_input = mod is not None
+        contributions.append({
+            "criterion": c.id, "label_fr": c.label_fr, "label_en": c.label_en,
+            "feature": c.feature, "modality": modality, "modality_label_fr": label_fr,
+            "modality_label_en": label_en, "input_known": known_input,
+            "low": _finite(row[low_col]), "high": _finite(row[high_col]), "status": status,
+            "protected_ground": c.protected_ground, "precarity": c.precarity,
+        })
+    inter = m.intercept
+    return {
+        "dossier": d.nom,
+        "reference_month": d.reference_month.strftime("%Y-%m"),
+        "score": row["score"],
+        "score_low": row["score_low"],
+        "score_high": row["score_high"],
+        "logit_low": _finite(row["logit_low"]),
+        "logit_high": _finite(row["logit_high"]),
+        "intercept": inter.value,
+        "intercept_status": inter.status,
+        "determined": bool(row["determined"]),
+        "model": _model_info(m),
+        "contributions": contributions,
+        "redacted": [{"criterion": c.id, "label_fr": c.label_fr, "label_en": c.label_en,
+                      "source": c.source} for c in m.redacted],
+    }
+
+
+def _mid(c: dict) -> float:
+    lo = c["low"] if c["low"] is not None else -math.inf
+    hi = c["high"] if c["high"] is not None else math.inf
+    if math.isinf(lo) or math.isinf(hi):
+        return 0.0
+    return (lo + hi) / 2
+
+
+def explain_dossier(dossier: Dossier | dict | str | Path, model: Model | str = "cnaf-2014",
+                    *, top: int = 3) -> dict[str, Any]:
+    """Score plus a waterfall (log-odds and probability) and the changes that move it most.
+
+    The waterfall starts at the intercept and adds criteria by decreasing absolute effect; an
+    unknown criterion enters at the middle of its interval. ``changes`` lists, for each
+    criterion, the other modalities and the score the household would get with that one
+    (all else equal), sorted by the size of the move.
+    """
+    m = load_model(model)
+    res = score_dossier(dossier, m)
+    logit = m.intercept.value if m.intercept.value is not None else 0.0
+    steps = []
+    ordered = sorted(res["contributions"], key=lambda c: -abs(_mid(c)))
+    for c in ordered:
+        before = logit
+        logit += _mid(c)
+        steps.append({
+            "criterion": c["criterion"], "label_fr": c["label_fr"], "label_en": c["label_en"],
+            "modality_label_fr": c["modality_label_fr"] or "inconnu",
+            "modality_label_en": c["modality_label_en"] or "unknown",
+            "logit": _mid(c), "low": c["low"], "high": c["high"],
+            "input_known": c["input_known"], "status": c["status"],
+            "protected_ground": c["protected_ground"],
+            "probability_before": sigmoid(before), "probability_after": sigmoid(logit),
+            "probability": sigmoid(logit) - sigmoid(before),
+        })
+    changes = []
+    lo0 = res["logit_low"] if res["logit_low"] is not None else -math.inf
+    hi0 = res["logit_high"] if res["logit_high"] is not None else math.inf
+    for c in m.criteria:
+        if c.kind == "numeric":
+            continue
+        cur = next(x for x in res["contributions"] if x["criterion"] == c.id)
+        cl = cur["low"] if cur["low"] is not None else -math.inf
+        ch = cur["high"] if cur["high"] is not None else math.inf
+        for mod in c.modalities:
+            if mod.id == cur["modality"] or not mod.coefficient.known:
+                continue
+            v = mod.coefficient.value
+            new = bounded_mean(lo0 - cl + v, hi0 - ch + v)
+            if new is None or res["score"] is None:
+                continue
+            changes.append({
+                "criterion": c.id, "label_fr": c.label_fr, "label_en": c.label_en,
+                "from_fr": cur["modality_label_fr"] or "inconnu",
+                "from_en": cur["modality_label_en"] or "unknown",
+                "to": mod.id, "to_fr": mod.label_fr, "to_en": mod.label_en,
+                "score": new, "delta": new - res["score"],
+                "protected_ground": c.protected_ground,
+            })
+    lower = sorted((x for x in changes if x["delta"] < 0), key=lambda x: x["delta"])[:top]
+    higher = sorted((x for x in changes if x["delta"] > 0), key=lambda x: -x["delta"])[:top]
+    return {**res, "waterfall": steps, "would_lower": lower, "would_raise": higher}
+
+
+def score_frame(features: pl.DataFrame | pl.LazyFrame, model: Model | str = "cnaf-2014", *,
+                contributions: bool = False) -> pl.DataFrame:
+    """Score a frame whose columns are the model's input features (missing ones: unknown)."""
+    return compile_model(model).score(features, contributions=contributions).collect()
+
+
+def score_dossiers_frame(dossiers: pl.DataFrame | pl.LazyFrame, model: Model | str = "cnaf-2014",
+                         *, keep: list[str] | None = None, contributions: bool = False
+                         ) -> pl.DataFrame:
+    """Derive features from flat dossier rows (e.g. a population) and score them."""
+    feats = derive_features(dossiers, keep=keep or ["household_id"])
+    return compile_model(model).score(feats, contributions=contributions).collect()
+
+
+def score_dossiers(dossiers: list[Dossier], model: Model | str = "cnaf-2014") -> pl.DataFrame:
+    """Score several dossiers at once (vectorised)."""
+    return score_dossiers_frame(dossiers_frame(dossiers), model)

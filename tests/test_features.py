@@ -1,0 +1,79 @@
+import pytest
+
+from profilage.dossier import dossiers_frame, parse_dossier
+from profilage.features import derive_features
+from profilage.personas import available_personas, load_persona
+
+
+def feats(d: dict) -> dict:
+    return derive_features(parse_dossier(d).to_frame()).collect().row(0, named=True)
+
+
+def test_nathalie_features():
+    f = derive_features(load_persona("nathalie").to_frame()).collect().row(0, named=True)
+    assert f["age_allocataire"] == 51 and f["age_conjoint"] == 57
+    assert (f["nb_enfants_12_18"], f["nb_enfants_moins_12"], f["nb_enfants_19_plus"]) == (2, 0, 0)
+    assert f["nb_uc"] == pytest.approx(2.5)  # 1 + 0.5 partner + 0.5 + 0.5 (children 14+)
+    assert f["revenu_par_uc"] == pytest.approx(1200.0)
+    assert f["mois_activite_foyer"] == 24 and f["revenus_stables_importants"] is True
+    assert f["qpv"] is None and f["taux_effort"] is None and f["mois_depuis_separation"] is None
+
+
+def test_single_parent_consumption_units_and_rent_burden():
+    f = derive_features(load_persona("mere-isolee-rsa-qpv").to_frame()).collect().row(0, named=True)
+    assert f["parent_isole"] is True
+    assert f["nb_uc"] == pytest.approx(1 + 0.3 + 0.3 + 0.2)
+    # (430 rent - 395 housing aid) / (0 + 890 RSA + 148 AF)
+    assert f["taux_effort"] == pytest.approx(35 / 1038)
+
+
+def test_a_single_adult_cannot_exceed_12_months():
+    f = derive_features(load_persona("michel").to_frame()).collect().row(0, named=True)
+    assert f["mois_activite_foyer"] == 12
+
+
+def test_unknown_partner_vs_no_partner():
+    base = {"reference_month": "2023-12", "allocataire": {"age": 40}}
+    assert feats(base)["a_conjoint"] is None
+    assert feats({**base, "conjoint": None})["a_conjoint"] is False
+    assert feats({**base, "conjoint": {"age": 61}})["age_conjoint"] == 61
+
+
+def test_received_benefit_without_amount_makes_rent_burden_unknown():
+    base = {"reference_month": "2023-12", "allocataire": {"revenu_mensuel": 1000}, "conjoint": None,
+            "enfants": [], "logement": {"loyer_mensuel": 500},
+            "prestations": {"rsa": False, "prime_activite": False, "allocations_familiales": False,
+             "aide_logement": True}}
+    assert feats(base)["taux_effort"] is None
+    base["prestations"]["montant_aide_logement"] = 100
+    base["allocataire"]["aah"] = False
+    assert feats(base)["taux_effort"] == pytest.approx(0.4)
+
+
+def test_never_means_long_ago():
+    d = {"reference_month": "2023-12", "historique": {"separation": "jamais",
+                                                      "changement_adresse": "2023-10"}}
+    f = feats(d)
+    assert f["mois_depuis_separation"] > 1000 and f["mois_depuis_changement_adresse"] == 2
+
+
+def test_vectorised_equals_one_by_one():
+    names = available_personas()
+    many = derive_features(dossiers_frame([load_persona(n) for n in names])).collect()
+    for i, n in enumerate(names):
+        one = derive_features(load_persona(n).to_frame()).collect()
+        assert many.row(i) == one.row(0), n
+
+
+def test_c2s_ratio_to_ceiling():
+    d = {"reference_month": "2024-01", "conjoint": None,
+         "enfants": [{"date_naissance": "2015-01"}, {"date_naissance": "2003-01"}],
+         "allocataire": {"sexe": "F"}, "c2s": {"ressources_annuelles": 9719 * 1.8 / 2}}
+    f = feats(d)
+    assert f["taille_foyer"] == 3 and f["plus_d_un_adulte"] is True and f["au_moins_un_mineur"]
+    assert f["revenu_rapport_plafond_c2sg"] == pytest.approx(0.5)
+
+
+def test_children_given_by_age():
+    f = feats({"reference_month": "2023-12", "enfants": [{"age": 3}, {"age": 12}, {"age": 19}]})
+    assert (f["nb_enfants_moins_12"], f["nb_enfants_12_18"], f["nb_enfants_19_plus"]) == (1, 1, 1)
