@@ -136,6 +136,12 @@ def explain(
         t.add_row(s["label_fr"], mod, f"{s['logit']:+.3f}", bar, f"{s['probability_after']:.3f}",
                   f"{s['probability']:+.3f}")
     console.print(t)
+    if not res["determined"] and res["score"] is not None:
+        last = res["waterfall"][-1]["probability_after"] if res["waterfall"] else None
+        console.print(f"[dim]Les critères inconnus entrent au milieu de leur intervalle (probabilité "
+                      f"{fmt(last)}) ; le score {res['score']:.3f} est la moyenne de la sigmoïde "
+                      "entre les bornes / unknown criteria enter at their midpoint; the score is "
+                      "the mean of the sigmoid between the bounds.[/]")
     for key, title in (("would_lower", "Ce qui ferait baisser le score / would lower it"),
                        ("would_raise", "Ce qui ferait monter le score / would raise it")):
         if not res[key]:
