@@ -2,6 +2,7 @@
 
 import copy
 import math
+import os
 import tomllib
 
 from hypothesis import HealthCheck, given, settings
@@ -11,6 +12,9 @@ from profilage import score_dossier
 from profilage.dossier import parse_dossier
 from profilage.errors import DossierError, ModelFileError
 from profilage.models import load_model, parse_model
+
+# PROFILAGE_FUZZ=10 runs ten times more examples (a deeper search than the CI default).
+SCALE = int(os.environ.get("PROFILAGE_FUZZ", "1"))
 
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
                          st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12))
@@ -22,7 +26,7 @@ DOSSIER_KEYS = ["reference_month", "allocataire", "conjoint", "situation_familia
 
 
 @given(st.dictionaries(st.sampled_from(DOSSIER_KEYS), json_values, max_size=6) | json_values)
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_any_json_gives_a_dossier_or_a_dossier_error(data):
     try:
         parse_dossier(data)
@@ -55,7 +59,7 @@ valid_dossier = st.fixed_dictionaries({"reference_month": st.just("2023-12")}, o
 
 
 @given(valid_dossier)
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_valid_dossiers_score_within_their_bounds(data):
     r = score_dossier(parse_dossier(data), "cnaf-2014")
     assert 0 <= r["score_low"] <= r["score"] <= r["score_high"] <= 1
@@ -88,7 +92,7 @@ def _mutate(doc, path, value):
 
 
 @given(paths, json_values)
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_any_mutation_of_a_model_loads_or_lists_problems(path, value):
     doc = copy.deepcopy(BASE)
     _mutate(doc, path, value)
@@ -99,7 +103,7 @@ def test_any_mutation_of_a_model_loads_or_lists_problems(path, value):
 
 
 @given(json_values)
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200 * SCALE, deadline=None)
 def test_any_structure_as_a_model(value):
     try:
         parse_model(value, "x.toml")

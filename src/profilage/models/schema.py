@@ -409,9 +409,15 @@ def parse_model(data: dict, source: str, *, sha256: str = "", path: str = "") ->
     for dup in sorted({x for x in ids if ids.count(x) > 1}):
         col.add(f"criterion {dup}", "id appears twice")
     years = data.get("years_in_use", [None, None])
-    if not (isinstance(years, list) and len(years) == 2):
-        col.add("years_in_use", "must be [first_year, last_year or omitted]")
+    if not (isinstance(years, list) and 1 <= len(years) <= 2
+            and all(y is None or (isinstance(y, int) and not isinstance(y, bool)) for y in years)):
+        col.add("years_in_use", "must be [first_year] or [first_year, last_year] (integers)")
         years = [None, None]
+    years = (list(years) + [None])[:2]
+    facts = data.get("facts", [])
+    if not (isinstance(facts, list) and all(isinstance(f, str) for f in facts)):
+        col.add("facts", "must be a list of fact ids (text)")
+        facts = []
     if col.problems:
         raise ModelFileError(source, col.problems)
     return Model(
@@ -421,7 +427,7 @@ def parse_model(data: dict, source: str, *, sha256: str = "", path: str = "") ->
         criteria=tuple(c for c in crits if not c.redacted),
         redacted=tuple(c for c in crits if c.redacted),
         sha256=sha256, path=path, notes=str(data.get("notes", "")),
-        facts=tuple(data.get("facts", ())), raw=data,
+        facts=tuple(facts), raw=data,
     )
 
 
