@@ -11,38 +11,10 @@ app = typer.Typer(help="Modèles de score / scoring models.", no_args_is_help=Tr
 
 
 def model_to_json(m) -> dict:
-    """The ``models show --json`` contract."""
-    def coef(c):
-        return {"value": c.value, "status": c.status, "source": c.source,
-                "low": c.low, "high": c.high}
+    """The ``models show --json`` contract (same data as ``models export --format json``)."""
+    from profilage.models.export import model_to_json_dict
 
-    crits = []
-    for c in m.criteria:
-        mods = []
-        for mod in c.modalities:
-            entry = {"id": mod.id, "label": mod.label_fr, "label_fr": mod.label_fr,
-                     "label_en": mod.label_en, "kind": mod.kind,
-                     "coefficient": mod.coefficient.value, "status": mod.coefficient.status,
-                     "source": mod.coefficient.source}
-            if mod.kind == "category":
-                entry["value"] = mod.value
-            elif mod.kind == "bin":
-                entry["min"], entry["max"] = mod.min, mod.max
-            if not mod.coefficient.known:
-                entry["coefficient_min"] = mod.coefficient.low
-                entry["coefficient_max"] = mod.coefficient.high
-            mods.append(entry)
-        crits.append({"id": c.id, "label_fr": c.label_fr, "label_en": c.label_en,
-                      "feature": c.feature, "kind": c.kind, "presence": c.presence,
-                      "protected_ground": c.protected_ground, "precarity": c.precarity,
-                      "exponent": c.exponent if c.kind == "numeric" else None,
-                      "notes": c.notes, "modalities": mods})
-    return {"id": m.id, "institution": m.institution, "title": m.title, "title_en": m.title_en,
-            "years_in_use": list(m.years_in_use), "target": m.target, "sha256": m.sha256,
-            "notes": m.notes, "coefficients_status": m.coefficients_status(),
-            "intercept": coef(m.intercept), "criteria": crits,
-            "redacted": [{"id": c.id, "label_fr": c.label_fr, "label_en": c.label_en,
-                          "status": "redacted", "source": c.source} for c in m.redacted]}
+    return model_to_json_dict(m)
 
 
 @app.command("list")
@@ -98,3 +70,48 @@ def show(model: str = typer.Argument(..., help="Id ou chemin .toml."),
     for c in m.redacted:
         t.add_row(c.label_fr, "—", "—", STATUS_FR["redacted"], "", c.source)
     console.print(t)
+
+
+def _write_atomic(out, text: str) -> None:
+    """Write a file through a temporary sibling and a rename: never a half-written output."""
+    from pathlib import Path
+
+    out = Path(out)
+    if out.parent and not out.parent.exists():
+        from profilage.errors import ProfilageError
+
+        raise ProfilageError(f"directory {str(out.parent)!r} does not exist", field="--out")
+    tmp = out.with_name(out.name + ".part")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)
+
+
+EXPORT_FORMATS = ("json",)
+
+
+@app.command("export")
+def export(model: str = typer.Argument(..., help="Id ou chemin .toml / id or path."),
+           fmt: str = typer.Option(..., "--format", "-f",
+                                   help="Format : " + " | ".join(EXPORT_FORMATS)),
+           out: str = typer.Option(None, "--out", "-o", help="Fichier de sortie (défaut : "
+                                   "sortie standard) / output file (default: stdout).")) -> None:
+    """Exporte un modèle / export a model (JSON for the browser simulator)."""
+    import json
+
+    from profilage.errors import ProfilageError
+    from profilage.models import load_model
+
+    if fmt not in EXPORT_FORMATS:
+        raise ProfilageError(f"unknown format {fmt!r} (expected one of "
+                             f"{', '.join(EXPORT_FORMATS)})", field="--format")
+    m = load_model(model)
+    from profilage.models.export import model_to_json_dict
+
+    text = json.dumps(model_to_json_dict(m), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    if out is None:
+        import sys
+
+        sys.stdout.write(text)
+        return
+    _write_atomic(out, text)
+    console.print(f"{m.id} → {out} ({fmt})")
