@@ -114,13 +114,16 @@ def _criterion_exprs(c: Criterion) -> tuple[pl.Expr, pl.Expr, pl.Expr | None]:
             low = pl.when(pres == False).then(0.0).otherwise(low)
             high = pl.when(pres == False).then(0.0).otherwise(high)
         return low.alias(low_id), high.alias(high_id), None
-    idx = _modality_index(c)
+    # Two stages: the matched modality index is computed once (stage 1, column m__<id>), then
+    # the coefficient bounds are looked up from that column (stage 2). This keeps the query plan
+    # small, which matters for one-row latency (the web API) as much as for national runs.
+    idx = pl.col(m_id)
     lows = [m.coefficient.low for m in c.modalities]
     highs = [m.coefficient.high for m in c.modalities]
     n = list(range(len(c.modalities)))
     low = idx.replace_strict(n, lows, default=None, return_dtype=pl.Float64).fill_null(min(lows))
     high = idx.replace_strict(n, highs, default=None, return_dtype=pl.Float64).fill_null(max(highs))
-    return low.alias(low_id), high.alias(high_id), idx.alias(m_id)
+    return low.alias(low_id), high.alias(high_id), _modality_index(c).alias(m_id)
 
 
 @dataclass
@@ -129,6 +132,7 @@ class CompiledModel:
 
     model: Model
     contribution_exprs: list[pl.Expr]
+    index_exprs: list[pl.Expr]
 
     @property
     def criteria(self) -> tuple[Criterion, ...]:
@@ -153,12 +157,22 @@ class CompiledModel:
                 dtype = {"bool": pl.Boolean, "int": pl.Int64, "float": pl.Float64,
                          "category": pl.String}[kind]
                 fill.append(pl.lit(None, dtype=dtype).alias(f))
-        if fill:
-            lf = lf.with_columns(fill)
+        stages = [fill, self.index_exprs, self.contribution_exprs]
+        if isinstance(features, pl.DataFrame):
+            # Eager evaluation of the wide stages: Polars' lazy planner spends ~80 ms resolving
+            # a few hundred replace/when expressions, which dominates one-dossier latency.
+            df = features
+            for stage in stages:
+                if stage:
+                    df = df.with_columns(stage)
+            lf = df.lazy()
+        else:
+            for stage in stages:
+                if stage:
+                    lf = lf.with_columns(stage)
         inter = self.model.intercept
         low_cols = [contrib_cols(c.id)[0] for c in self.criteria]
         high_cols = [contrib_cols(c.id)[1] for c in self.criteria]
-        lf = lf.with_columns(self.contribution_exprs)
         lo = pl.sum_horizontal(low_cols) + inter.low if low_cols else pl.lit(inter.low)
         hi = pl.sum_horizontal(high_cols) + inter.high if high_cols else pl.lit(inter.high)
         lf = lf.with_columns(logit_low=lo, logit_high=hi)
@@ -195,10 +209,13 @@ def compile_model(model: Model | str) -> CompiledModel:
     cm = _COMPILED.get(key)
     if cm is None:
         exprs: list[pl.Expr] = []
+        index: list[pl.Expr] = []
         for c in m.criteria:
             low, high, idx = _criterion_exprs(c)
-            exprs += [low, high] + ([idx] if idx is not None else [])
-        cm = CompiledModel(m, exprs)
+            exprs += [low, high]
+            if idx is not None:
+                index.append(idx)
+        cm = CompiledModel(m, exprs, index)
         _COMPILED[key] = cm
     return cm
 

@@ -12,6 +12,7 @@ Dates of events that never happened are stored as ``NEVER`` (1900-01-01): "infin
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import polars as pl
 
@@ -162,8 +163,10 @@ FEATURES: dict[str, dict] = {
 
 def conform(df: pl.DataFrame | pl.LazyFrame, columns: dict[str, pl.DataType] = DOSSIER_COLUMNS
             ) -> pl.LazyFrame:
-    """Add missing dossier columns as nulls (unknown) and cast present ones to their types."""
-    lf = df.lazy()
+    """Add missing dossier columns as nulls (unknown) and cast present ones to their types.
+
+    An eager frame stays eager (small frames: the lazy planner's overhead dominates)."""
+    lf = df
     have = set(lf.collect_schema().names())
     exprs = []
     for name, dtype in columns.items():
@@ -193,7 +196,17 @@ def _benefit(name: str, received: pl.Expr) -> pl.Expr:
     return pl.when(received == False).then(0.0).otherwise(pl.col(f"montant_{name}"))
 
 
+@functools.cache
+def _feature_exprs() -> tuple[pl.Expr, ...]:
+    return tuple(_build_feature_exprs())
+
+
 def feature_exprs() -> list[pl.Expr]:
+    """The first-stage feature expressions (built once; Polars expressions are immutable)."""
+    return list(_feature_exprs())
+
+
+def _build_feature_exprs() -> list[pl.Expr]:
     """First-stage feature expressions over conformed dossier columns."""
     ref = pl.col("reference_month")
     couple = pl.col("conjoint")
@@ -306,9 +319,10 @@ def derive_features(dossiers: pl.DataFrame | pl.LazyFrame, *, keep: list[str] | 
         revenus_stables_importants=pl.col("_tous_12_mois")
         & (pl.col("revenu_par_uc") >= SEUIL_REVENUS_IMPORTANTS),
     )
-    return _c2s_features(lf).select(*keep, *FEATURES.keys())
+    return _c2s_features(lf).select(*keep, *FEATURES.keys()).lazy()
 
 
+@functools.cache
 def c2sg_ceiling_table() -> tuple[pl.DataFrame, dict[int, float]]:
     """The C2SG ceiling for one person by date, and the household-size multipliers (data/)."""
     from profilage.resources import resource_dir

@@ -51,7 +51,8 @@ def score_dossier(dossier: Dossier | dict | str | Path, model: Model | str = "cn
     d = _as_dossier(dossier)
     m = load_model(model)
     cm = compile_model(m)
-    row = cm.score(derive_features(d.to_frame()), contributions=True).collect().row(0, named=True)
+    feats = derive_features(d.to_frame()).collect()
+    row = cm.score(feats, contributions=True).collect().row(0, named=True)
     contributions = []
     for c in m.criteria:
         low_col, high_col, m_col = contrib_cols(c.id)
@@ -171,7 +172,7 @@ def score_dossiers_frame(dossiers: pl.DataFrame | pl.LazyFrame, model: Model | s
                          *, keep: list[str] | None = None, contributions: bool = False
                          ) -> pl.DataFrame:
     """Derive features from flat dossier rows (e.g. a population) and score them."""
-    feats = derive_features(dossiers, keep=keep or ["household_id"])
+    feats = derive_features(dossiers, keep=keep or ["household_id"]).collect()
     return compile_model(model).score(feats, contributions=contributions).collect()
 
 
