@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from profilage.cli import demo_cmd, models_cmds, scoring_cmds
+from profilage.cli import demo_cmd, models_cmds, scoring_cmds, web_cmds
 from profilage.cli.common import err_console, print_json
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app.add_typer(models_cmds.app, name="models")
 app.command("score")(scoring_cmds.score)
 app.command("explain")(scoring_cmds.explain)
 app.command("demo")(demo_cmd.demo)
+app.command("serve")(web_cmds.serve)
 
 personas_app = typer.Typer(help="Foyers d'exemple / example households.", no_args_is_help=True)
 app.add_typer(personas_app, name="personas")

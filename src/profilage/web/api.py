@@ -1,0 +1,204 @@
+"""The JSON API: score and explain a household, list and show models, audit a population.
+
+Bodies are validated; every user error is a 422 whose ``detail`` names the field path (the
+``loc`` list and a dotted ``field``), never a 500 or a stack trace. The API reads no file named by
+the client: ``model`` must be a shipped model id and ``dossier`` an object or a persona name.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Body
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from profilage.errors import DossierError, ProfilageError
+from profilage.web.jsonsafe import clean
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+NATHALIE_EXAMPLE = {
+    "reference_month": "2023-12",
+    "allocataire": {"date_naissance": "1972-06", "activite": "salarie", "mois_travailles_12m": 12,
+                    "revenu_mensuel": 1500, "aah": False},
+    "conjoint": {"date_naissance": "1966-09", "activite": "salarie", "mois_travailles_12m": 12,
+                 "revenu_mensuel": 1500, "aah": False},
+    "situation_familiale": "marie",
+    "enfants": [{"date_naissance": "2007-03"}, {"date_naissance": "2005-05"}],
+    "autres_revenus_mensuels": 0,
+    "prestations": {"rsa": False},
+    "historique": {"inscription_caf": "2010-01", "changement_adresse": "jamais",
+                   "changement_loyer": "jamais", "dernier_contact": "2021-01",
+                   "nb_controles_passes": 0},
+}
+
+
+class UserInputError(Exception):
+    """A 422 (or 404) naming the field path, raised by the endpoints."""
+
+    def __init__(self, loc: list[str | int], msg: str, *, status: int = 422,
+                 kind: str = "value_error"):
+        self.loc, self.msg, self.status, self.kind = loc, msg, status, kind
+        super().__init__(msg)
+
+
+def dotted(loc: list[str | int] | tuple) -> str:
+    """``["body", "dossier", "enfants", 0, "age"]`` -> ``dossier.enfants[0].age``."""
+    out = ""
+    for part in loc:
+        if part == "body" and not out:
+            continue
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out or "(body)"
+
+
+def error_body(errors: list[dict]) -> dict:
+    """FastAPI's 422 shape, plus a dotted ``field`` per error and no echo of the input."""
+    detail = [{"loc": list(e["loc"]), "field": dotted(e["loc"]), "msg": e["msg"],
+               "type": e.get("type", "value_error")} for e in errors]
+    return {"detail": detail}
+
+
+def user_error_response(exc: UserInputError) -> JSONResponse:
+    return JSONResponse(error_body([{"loc": exc.loc, "msg": exc.msg, "type": exc.kind}]),
+                        status_code=exc.status)
+
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _loc_from_field(field: str | None) -> list[str | int]:
+    if not field or field == "(root)":
+        return []
+    return [int(i) if i else name for name, i in _PATH_PART.findall(field)]
+
+
+class ScoreRequest(BaseModel):
+    """A model id and one household."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+    model: str = Field("cnaf-2014", max_length=100,
+                       description="Id d'un modèle fourni / shipped model id (GET /api/models).")
+    dossier: Any = Field(
+        ..., description="Un dossier (schéma : `profilage dossier schema`) ou le nom d'une "
+        "persona / a dossier object, or a persona name (GET /api/personas).",
+        json_schema_extra={"anyOf": [{"type": "object"}, {"type": "string", "maxLength": 100}]})
+
+    @field_validator("dossier")
+    @classmethod
+    def _object_or_name(cls, v: Any) -> Any:
+        if not isinstance(v, (dict, str)):
+            raise ValueError("must be a dossier (JSON object) or a persona name (text)")
+        return v
+
+
+def resolve_model(model_id: str, loc: list[str | int]):
+    """A shipped model by id; never a path given by a client."""
+    from profilage.models import available_models, load_model
+
+    if model_id not in available_models():
+        raise UserInputError(loc, f"unknown model {model_id!r}; available: "
+                             + ", ".join(available_models()), kind="unknown_model")
+    try:
+        return load_model(model_id)
+    except ProfilageError as e:  # a broken shipped file: still the user's clear message
+        raise UserInputError(loc, e.one_line(), kind="model_error") from None
+
+
+def resolve_dossier(dossier: dict | str, loc: list[str | int]):
+    from profilage.dossier import parse_dossier
+    from profilage.personas import available_personas, load_persona
+
+    if isinstance(dossier, str):
+        if dossier not in available_personas():
+            raise UserInputError(loc, f"unknown persona {dossier!r}; personas: "
+                                 + ", ".join(available_personas()), kind="unknown_persona")
+        return load_persona(dossier)
+    try:
+        return parse_dossier(dossier)
+    except DossierError as e:
+        raise UserInputError(loc + _loc_from_field(e.field), e.message,
+                             kind="dossier_error") from None
+
+
+_EXAMPLES = {
+    "nathalie": {"summary": "Nathalie (Le Monde) — 0.240",
+                 "value": {"model": "cnaf-2014", "dossier": NATHALIE_EXAMPLE}},
+    "persona": {"summary": "Une persona par son nom / a persona by name",
+                "value": {"model": "cnaf-2014", "dossier": "abel"}},
+}
+
+
+@router.post("/score", summary="Note un foyer / score a household")
+def api_score(req: ScoreRequest = Body(..., openapi_examples=_EXAMPLES)) -> JSONResponse:
+    """The object `profilage score DOSSIER --json` prints."""
+    from profilage.scoring import score_dossier
+
+    m = resolve_model(req.model, ["body", "model"])
+    d = resolve_dossier(req.dossier, ["body", "dossier"])
+    return JSONResponse(clean(score_dossier(d, m)))
+
+
+@router.post("/explain", summary="Explique un score / explain a score")
+def api_explain(req: ScoreRequest = Body(..., openapi_examples=_EXAMPLES),
+                top: int = 3) -> JSONResponse:
+    """The object `profilage explain DOSSIER --json` prints: score, waterfall, would_lower/raise."""
+    from profilage.scoring import explain_dossier
+
+    if not 1 <= top <= 20:
+        raise UserInputError(["query", "top"], "top must be between 1 and 20")
+    m = resolve_model(req.model, ["body", "model"])
+    d = resolve_dossier(req.dossier, ["body", "dossier"])
+    return JSONResponse(clean(explain_dossier(d, m, top=top)))
+
+
+def model_summary(m) -> dict:
+    return {"id": m.id, "title": m.title, "title_en": m.title_en, "institution": m.institution,
+            "years_in_use": list(m.years_in_use), "sha256": m.sha256,
+            "coefficients_status": m.coefficients_status(), "provenance": m.provenance_line(),
+            "official": not (m.coefficients_status()["reconstructed"]
+                             or m.coefficients_status()["unknown"])}
+
+
+@router.get("/models", summary="Modèles fournis / shipped models")
+def api_models() -> JSONResponse:
+    from profilage.models import available_models, load_model
+
+    return JSONResponse(clean([model_summary(load_model(i)) for i in available_models()]))
+
+
+@router.get("/models/{model_id}", summary="Un modèle et sa provenance / one model")
+def api_model(model_id: str) -> JSONResponse:
+    """The object `profilage models show ID --json` prints."""
+    from profilage.cli.models_cmds import model_to_json
+    from profilage.models import available_models, load_model
+
+    if model_id not in available_models():
+        raise UserInputError(["path", "model_id"], f"unknown model {model_id!r}; available: "
+                             + ", ".join(available_models()), status=404, kind="not_found")
+    return JSONResponse(clean(model_to_json(load_model(model_id))))
+
+
+@router.get("/personas", summary="Foyers d'exemple / example households")
+def api_personas() -> JSONResponse:
+    from profilage.personas import available_personas, load_persona
+
+    out = []
+    for n in available_personas():
+        d = load_persona(n)
+        out.append({"name": n, "nom": d.nom, "description": d.description})
+    return JSONResponse(out)
+
+
+@router.get("/personas/{name}", summary="Le dossier d'une persona / a persona's dossier")
+def api_persona(name: str) -> JSONResponse:
+    import json
+
+    from profilage.personas import available_personas, personas_dir
+
+    if name not in available_personas():
+        raise UserInputError(["path", "name"], f"unknown persona {name!r}; personas: "
+                             + ", ".join(available_personas()), status=404, kind="not_found")
+    return JSONResponse(json.loads((personas_dir() / f"{name}.json").read_text("utf-8")))

@@ -1,0 +1,117 @@
+"""The FastAPI application: API, pages and static files, with errors that never leak internals."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from profilage import __version__
+from profilage.errors import ProfilageError
+
+WEB_DIR = Path(__file__).parent
+STATIC_DIR = WEB_DIR / "static"
+MAX_BODY = 1_000_000  # bytes; a dossier is a few kB
+
+log = logging.getLogger("profilage.web")
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, before they are parsed."""
+
+    def __init__(self, app, limit: int = MAX_BODY):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            return await self._too_large(send)
+        seen = 0
+
+        async def limited_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await self._too_large(send)
+
+    async def _too_large(self, send):
+        body = (b'{"detail":[{"loc":["body"],"field":"(body)","msg":"request body too large '
+                b'(limit ' + str(self.limit).encode() + b' bytes)","type":"too_large"}]}')
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app() -> FastAPI:
+    """Build the app. No CORS middleware: browsers refuse cross-origin reads (CORS closed)."""
+    from profilage.web import api, pages
+
+    app = FastAPI(
+        title="profilage",
+        version=__version__,
+        description="Reproduire et auditer les algorithmes de notation des allocataires (CNAF, "
+                    "CNAM) / reproduce and audit social-security risk scores. Coefficients "
+                    "marked `reconstructed` are NOT the institution's: every response carries "
+                    "the model's provenance.",
+        docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        errors = []
+        for e in exc.errors():
+            msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+            loc = e.get("loc", ["body"])
+            if e.get("type") == "json_invalid":
+                msg = (f"invalid JSON at character {loc[-1]}: "
+                       + str(e.get("ctx", {}).get("error", msg)))
+                loc = ["body"]
+            errors.append({"loc": loc, "msg": msg, "type": e.get("type")})
+        return JSONResponse(api.error_body(errors), status_code=422)
+
+    @app.exception_handler(api.UserInputError)
+    async def _user(request: Request, exc: api.UserInputError):
+        return api.user_error_response(exc)
+
+    @app.exception_handler(ProfilageError)
+    async def _profilage(request: Request, exc: ProfilageError):
+        loc = ["body"] + ([exc.field] if exc.field else [])
+        return JSONResponse(api.error_body([{"loc": loc, "msg": exc.one_line()}]), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception):
+        log.error("internal error on %s %s: %s", request.method, request.url.path,
+                  type(exc).__name__)
+        return JSONResponse({"detail": "erreur interne / internal error"}, status_code=500)
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(BodyLimit)
+    return app

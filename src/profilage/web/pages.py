@@ -1,0 +1,5 @@
+"""HTML pages (French first, ``?lang=en`` for English)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
