@@ -254,6 +254,9 @@ def _criterion(d: Any, i: int, col: _Collector, features: dict) -> Criterion | N
         col.add(where, f"unknown feature {feat!r} (see `profilage features list` or declare it "
                 "under [features])")
     presence = d.get("presence")
+    if presence is not None and not isinstance(presence, str):
+        col.add(where, "presence must be a feature name (text)")
+        presence = None
     if presence is not None:
         pspec = features.get(presence)
         if pspec is None:
