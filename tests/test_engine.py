@@ -79,3 +79,17 @@ def test_empty_frame_scores_to_empty():
     out = score_frame(pl.DataFrame({"age_allocataire": pl.Series([], dtype=pl.Int64)}),
                       "cnaf-2014")
     assert out.height == 0 and "score" in out.columns
+
+
+def test_batched_json_scoring_equals_one_by_one():
+    """The web API batches requests: a batch must give exactly the per-dossier objects."""
+    import json
+
+    from profilage.personas import available_personas, load_persona
+    from profilage.scoring import score_dossier, score_dossiers_json
+
+    ds = [load_persona(p) for p in available_personas()]
+    batch = score_dossiers_json(ds, "cnaf-2014")
+    assert [r["dossier"] for r in batch] == [d.nom for d in ds]
+    assert json.dumps(batch) == json.dumps([score_dossier(d, "cnaf-2014") for d in ds])
+    assert round(batch[available_personas().index("nathalie")]["score"], 3) == 0.240

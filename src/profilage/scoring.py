@@ -48,11 +48,28 @@ def score_dossier(dossier: Dossier | dict | str | Path, model: Model | str = "cn
     sigmoid(logit_low)``; ``score`` is sigmoid(logit) when ``determined``, else the continuous
     mean of the sigmoid between the bounds (Le Monde's method).
     """
-    d = _as_dossier(dossier)
+    return score_dossiers_json([dossier], model)[0]
+
+
+def score_dossiers_json(dossiers: list[Dossier | dict | str | Path], model: Model | str = "cnaf-2014"
+                        ) -> list[dict[str, Any]]:
+    """Score several households in one vectorised pass; one ``score --json`` object each.
+
+    The web API batches concurrent requests through this function: the cost of a pass is
+    mostly fixed, so twenty dossiers cost about as much as one.
+    """
+    ds = [_as_dossier(d) for d in dossiers]
     m = load_model(model)
     cm = compile_model(m)
-    feats = derive_features(d.to_frame()).collect()
-    row = cm.score(feats, contributions=True).collect().row(0, named=True)
+    feats = derive_features(dossiers_frame(ds)).collect()
+    rows = cm.score(feats, contributions=True).collect().to_dicts()
+    info = _model_info(m)
+    redacted = [{"criterion": c.id, "label_fr": c.label_fr, "label_en": c.label_en,
+                 "source": c.source} for c in m.redacted]
+    return [_result(d, m, row, info, redacted) for d, row in zip(ds, rows)]
+
+
+def _result(d: Dossier, m: Model, row: dict, info: dict, redacted: list) -> dict[str, Any]:
     contributions = []
     for c in m.criteria:
         low_col, high_col, m_col = contrib_cols(c.id)
@@ -91,10 +108,9 @@ def score_dossier(dossier: Dossier | dict | str | Path, model: Model | str = "cn
         "intercept": inter.value,
         "intercept_status": inter.status,
         "determined": bool(row["determined"]),
-        "model": _model_info(m),
+        "model": dict(info),
         "contributions": contributions,
-        "redacted": [{"criterion": c.id, "label_fr": c.label_fr, "label_en": c.label_en,
-                      "source": c.source} for c in m.redacted],
+        "redacted": [dict(r) for r in redacted],
     }
 
 
