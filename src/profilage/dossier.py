@@ -22,6 +22,7 @@ from profilage.features import (
     ACTIVITES,
     DOSSIER_COLUMNS,
     LOGEMENTS,
+    NATIONALITES,
     NEVER,
     SITUATIONS,
 )
@@ -68,6 +69,8 @@ class Personne(_Strict):
     revenu_mensuel: Euros | None = None
     aah: bool | None = None
     esat: bool | None = Field(None, description="Works in a specialised establishment (ESAT).")
+    nationalite: Literal[NATIONALITES] | None = Field(  # type: ignore[valid-type]
+        None, description="Only the 2010 CNAF model read it (a protected ground).")
 
 
 class Enfant(_Strict):
@@ -149,6 +152,7 @@ class Dossier(_Strict):
             "alloc_date_naissance": a.date_naissance, "alloc_age": a.age, "alloc_sexe": a.sexe,
             "alloc_activite": a.activite, "alloc_mois_travailles_12m": a.mois_travailles_12m,
             "alloc_revenu_mensuel": a.revenu_mensuel, "alloc_aah": a.aah, "alloc_esat": a.esat,
+            "alloc_nationalite": a.nationalite,
             "conjoint": has_partner,
             "conj_date_naissance": c.date_naissance, "conj_age": c.age, "conj_sexe": c.sexe,
             "conj_activite": c.activite, "conj_mois_travailles_12m": c.mois_travailles_12m,

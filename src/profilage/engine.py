@@ -93,14 +93,17 @@ def _criterion_exprs(c: Criterion) -> tuple[pl.Expr, pl.Expr, pl.Expr | None]:
         coef = c.modalities[0].coefficient
         x = pl.col(c.feature).cast(pl.Float64)
         v = x if c.exponent == 1 else x.pow(c.exponent)
-        a, b = v * coef.low, v * coef.high
-        lo_known = pl.min_horizontal(a, b) if coef.low != coef.high else a
-        hi_known = pl.max_horizontal(a, b) if coef.low != coef.high else a
+        if coef.low == coef.high:
+            lo_known = hi_known = v * coef.low
+        else:  # an input of 0 contributes 0 even when the coefficient is unbounded (0 * inf)
+            a = pl.when(v == 0).then(0.0).otherwise(v * coef.low)
+            b = pl.when(v == 0).then(0.0).otherwise(v * coef.high)
+            lo_known, hi_known = pl.min_horizontal(a, b), pl.max_horizontal(a, b)
         if c.value_range is not None:
             cands = []
             for end in c.value_range:
                 ve = end ** c.exponent
-                cands += [ve * coef.low, ve * coef.high]
+                cands += [0.0 if ve == 0 else ve * coef.low, 0.0 if ve == 0 else ve * coef.high]
             if c.value_range[0] < 0 < c.value_range[1]:
                 cands.append(0.0)
             cands = [0.0 if math.isnan(z) else z for z in cands]
@@ -151,9 +154,10 @@ class CompiledModel:
         from profilage.features import FEATURES
 
         fill = []
+        declared = self.model.raw.get("features", {}) if isinstance(self.model.raw, dict) else {}
         for f in self.model.features:
             if f not in names:
-                kind = FEATURES.get(f, {}).get("kind", "float")
+                kind = (declared.get(f) or FEATURES.get(f) or {}).get("kind", "float")
                 dtype = {"bool": pl.Boolean, "int": pl.Int64, "float": pl.Float64,
                          "category": pl.String}[kind]
                 fill.append(pl.lit(None, dtype=dtype).alias(f))
@@ -170,11 +174,11 @@ class CompiledModel:
             for stage in stages:
                 if stage:
                     lf = lf.with_columns(stage)
-        inter = self.model.intercept
+        inter = self.model.base_bounds()
         low_cols = [contrib_cols(c.id)[0] for c in self.criteria]
         high_cols = [contrib_cols(c.id)[1] for c in self.criteria]
-        lo = pl.sum_horizontal(low_cols) + inter.low if low_cols else pl.lit(inter.low)
-        hi = pl.sum_horizontal(high_cols) + inter.high if high_cols else pl.lit(inter.high)
+        lo = pl.sum_horizontal(low_cols) + inter[0] if low_cols else pl.lit(inter[0])
+        hi = pl.sum_horizontal(high_cols) + inter[1] if high_cols else pl.lit(inter[1])
         lf = lf.with_columns(logit_low=lo, logit_high=hi)
         lo_, h = pl.col("logit_low"), pl.col("logit_high")
         width = h - lo_

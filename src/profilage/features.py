@@ -27,12 +27,15 @@ CONSUMPTION_UNITS = {"holder": 1.0, "other_14_plus": 0.5, "child_under_14": 0.3,
 SITUATIONS = ("marie", "pacse", "concubinage", "celibataire", "divorce", "separe", "veuf")
 ACTIVITES = ("salarie", "independant", "chomage", "etudiant", "inactif", "retraite")
 LOGEMENTS = ("locataire_prive", "locataire_social", "proprietaire", "heberge", "autre")
+# Nationality as the 2010 CNAF model used it (Le Monde, seed 003: "extra-européenne" scored higher).
+NATIONALITES = ("francaise", "europeenne", "extra_europeenne")
 
 DOSSIER_COLUMNS: dict[str, pl.DataType] = {
     "reference_month": pl.Date,
     "alloc_date_naissance": pl.Date, "alloc_age": pl.Int32, "alloc_sexe": pl.String,
     "alloc_activite": pl.String, "alloc_mois_travailles_12m": pl.Int32,
     "alloc_revenu_mensuel": pl.Float64, "alloc_aah": pl.Boolean, "alloc_esat": pl.Boolean,
+    "alloc_nationalite": pl.String,
     "conjoint": pl.Boolean,
     "conj_date_naissance": pl.Date, "conj_age": pl.Int32, "conj_sexe": pl.String,
     "conj_activite": pl.String, "conj_mois_travailles_12m": pl.Int32,
@@ -85,6 +88,12 @@ FEATURES: dict[str, dict] = {
                                  "establishment (ESAT)."),
     "activite_allocataire": _f("category", "Activité de l'allocataire", "Holder's activity",
                                "Activity status of the holder.", categories=ACTIVITES),
+    "activite_conjoint": _f("category", "Activité du conjoint", "Partner's activity",
+                            "Activity status of the partner (no partner: see a_conjoint).",
+                            categories=ACTIVITES),
+    "nationalite": _f("category", "Nationalité de l'allocataire", "Holder's nationality",
+                      "French, other European, or non-European (protected ground; only the "
+                      "2010 CNAF model used it).", categories=NATIONALITES),
     "mois_activite_foyer": _f("int", "Mois d'activité du foyer sur 12 mois",
                               "Household months of activity over the last 12 months",
                               "Holder's plus partner's months worked (0 to 24).", min=0),
@@ -224,6 +233,8 @@ def _build_feature_exprs() -> list[pl.Expr]:
          | (couple & pl.col("conj_aah") & _working("conj") & ~pl.col("conj_esat")))
         .alias("aah_activite_hors_esat"),
         pl.col("alloc_activite").alias("activite_allocataire"),
+        pl.when(couple).then(pl.col("conj_activite")).alias("activite_conjoint"),
+        pl.col("alloc_nationalite").alias("nationalite"),
         (pl.col("alloc_mois_travailles_12m") + partner_months).cast(pl.Int32)
         .alias("mois_activite_foyer"),
         (pl.col("alloc_revenu_mensuel") + partner_income

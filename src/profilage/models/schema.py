@@ -81,6 +81,9 @@ class Criterion:
     exponent: float = 1.0
     value_range: tuple[float, float] | None = None  # bounds of an unknown numeric input
     status: str | None = None  # for redacted criteria
+    # A redacted criterion's contribution range, when the user gives one; otherwise the criterion
+    # stays out of the score (and every output says so).
+    contribution: tuple[float, float] | None = None
     source: str = ""
     notes: str = ""
 
@@ -126,6 +129,14 @@ class Model:
             counts[coef.status] += 1
         counts["redacted"] += len(self.redacted)
         return counts
+
+    def base_bounds(self) -> tuple[float, float]:
+        """Log-odds bounds before the criteria: intercept plus the redacted criteria's ranges."""
+        lo, hi = self.intercept.low, self.intercept.high
+        for c in self.redacted:
+            if c.contribution is not None:
+                lo, hi = lo + c.contribution[0], hi + c.contribution[1]
+        return lo, hi
 
     def criterion(self, criterion_id: str) -> Criterion:
         for c in self.criteria:
@@ -241,10 +252,20 @@ def _criterion(d: Any, i: int, col: _Collector, features: dict) -> Criterion | N
         status = d.get("status", "redacted")
         if status != "redacted":
             col.add(where, "a redacted criterion must have status 'redacted'")
-        if d.get("modalities"):
+        if d.get("modalities") or "coefficient" in d:
             col.add(where, "a redacted criterion cannot have modalities or coefficients")
-        return Criterion(feature=d.get("feature"), kind="redacted", status="redacted",
-                         source=str(d.get("source", "")), **common)
+        lo, hi = d.get("contribution_min"), d.get("contribution_max")
+        contribution = None
+        if lo is not None or hi is not None:
+            if not (_num(lo) and _num(hi)) or lo > hi or not all(map(math.isfinite, (lo, hi))):
+                col.add(where, "contribution_min and contribution_max must both be finite numbers, "
+                        "min <= max")
+            else:
+                contribution = (float(lo), float(hi))
+        feat = d.get("feature")
+        return Criterion(feature=feat if isinstance(feat, str) else None, kind="redacted",
+                         status="redacted", source=str(d.get("source", "")),
+                         contribution=contribution, **common)
 
     feat = d.get("feature")
     spec = features.get(feat) if isinstance(feat, str) else None

@@ -1,0 +1,125 @@
+"""The six shipped models: provenance on every number, the published facts each must satisfy."""
+
+import itertools
+import math
+
+import polars as pl
+import pytest
+
+from profilage import score_dossier, score_frame
+from profilage.dossier import parse_dossier
+from profilage.models import STATUSES, available_models, load_model
+from profilage.personas import load_persona
+from profilage.reconstruct.catalog import BUILDERS, PROFIL_TYPE
+
+SIX = ["cnaf-2010", "cnaf-2014", "cnaf-dmde-2026-m1", "cnam-c2sg-2018", "cnam-c2sg-2021",
+       "cnam-c2sg-experimental"]
+
+
+def test_the_six_models_are_shipped_with_provenance_on_every_coefficient():
+    assert set(SIX) <= set(available_models())
+    for mid in SIX:
+        m = load_model(mid)
+        for coef in m.all_coefficients:
+            assert coef.status in STATUSES and coef.source.strip(), mid
+        for c in m.redacted:
+            assert c.source.strip()
+
+
+def test_generated_files_are_up_to_date(tmp_path):
+    from profilage.reconstruct.catalog import write_all
+
+    for p in write_all(tmp_path):
+        shipped = load_model(p.stem)
+        assert p.read_bytes() == open(shipped.path, "rb").read(), p.stem
+
+
+def test_cnaf_2010_has_nationality_and_six_redacted_variables():
+    m = load_model("cnaf-2010")
+    assert m.coefficients_status() == {"published": 0, "reconstructed": 70, "redacted": 6,
+                                       "unknown": 0}
+    nat = m.criterion("nationalite")
+    assert nat.protected_ground == "nationality"
+    coefs = {mod.id: mod.coefficient.value for mod in nat.modalities}
+    assert coefs == {"francaise": 0.0, "europeenne": 0.0, "extra_europeenne": 0.228}
+    assert [c.id for c in m.redacted] == [f"variable_occultee_{i}" for i in range(1, 7)]
+    assert "HYPOTHÈSE" in m.criterion("age_conjoint").modalities[0].coefficient.source
+
+
+def test_cnaf_2010_scores_a_french_household_as_2014_and_a_non_european_one_higher():
+    d = load_persona("nathalie").model_dump()
+    d["allocataire"]["nationalite"] = "francaise"
+    fr = score_dossier(parse_dossier(d), "cnaf-2010")["score"]
+    assert fr == pytest.approx(score_dossier("nathalie", "cnaf-2014")["score"], abs=1e-12)
+    d["allocataire"]["nationalite"] = "extra_europeenne"
+    ee = score_dossier(parse_dossier(d), "cnaf-2010")
+    assert round(fr, 4) == 0.2400 and round(ee["score"], 4) == 0.2830
+    # unknown nationality: the bounds cover both
+    unk = score_dossier("nathalie", "cnaf-2010")
+    assert unk["score_low"] < fr and unk["score_high"] > ee["score_low"]
+
+
+def test_dmde_2026_is_structure_only_and_scores_without_crashing(cli):
+    m = load_model("cnaf-dmde-2026-m1")
+    assert len(m.criteria) == 12 and len(m.redacted) == 5
+    assert m.coefficients_status() == {"published": 0, "reconstructed": 0, "redacted": 5,
+                                       "unknown": 31}
+    grounds = {c.protected_ground for c in m.criteria} - {None}
+    assert grounds == {"family_situation"}  # nationality, sex, address excluded (CNAF 2026)
+    r = score_dossier("nathalie", m)
+    assert r["score"] is None and r["logit_low"] is None and r["logit_high"] is None
+    res = cli("score", "nathalie", "--model", "cnaf-dmde-2026-m1")
+    assert res.returncode == 0 and "indéterminé / undetermined" in res.stdout
+
+
+def _c2s_grid(model_id):
+    rows = [dict(zip(["sexe_allocataire", "age_allocataire", "plus_d_un_adulte",
+                      "au_moins_un_mineur", "premiere_demande"], combo))
+            for combo in itertools.product(["F", "M"], [20, 32], [True, False], [True, False],
+                                           [True, False])]
+    return score_frame(pl.DataFrame(rows), model_id)
+
+
+def test_c2sg_2018_profil_type_gets_the_highest_score():
+    scored = _c2s_grid("cnam-c2sg-2018")
+    assert scored["determined"].all() and scored.height == 32
+    top = scored.sort("score", descending=True)
+    best = top.row(0, named=True)
+    assert {k: best[k] for k in PROFIL_TYPE} == PROFIL_TYPE
+    assert best["score"] > top["score"][1]  # strictly: no other combination ties
+    assert round(best["score"], 4) == 0.4502
+    assert round(score_dossier("c2s-profil-type", "cnam-c2sg-2018")["score"], 4) == 0.4502
+    assert round(score_dossier("c2s-homme-seul", "cnam-c2sg-2018")["score"], 4) == 0.1301
+
+
+def test_c2sg_2018_directions_woman_minor_over_25_raise_the_score():
+    m = load_model("cnam-c2sg-2018")
+    for cid, mid in (("sexe", "femme"), ("age_25", "plus_25"), ("au_moins_un_mineur", "oui")):
+        c = m.criterion(cid)
+        assert c.modality(mid).coefficient.value == max(x.coefficient.value for x in c.modalities)
+        assert c.modality(mid).coefficient.value > 0
+
+
+def test_c2sg_2021_uses_neither_sex_nor_age_and_keeps_numbers_unknown():
+    m = load_model("cnam-c2sg-2021")
+    assert {c.feature for c in m.criteria} == {"plus_d_un_adulte", "au_moins_un_mineur",
+                                               "premiere_demande"}
+    assert {c.protected_ground for c in m.criteria} == {"family_situation", None}
+    assert all(coef.status == "unknown" for coef in m.all_coefficients)
+    assert score_dossier("c2s-profil-type", m)["score"] is None
+
+
+def test_c2sg_experimental_adds_disability_and_health():
+    m = load_model("cnam-c2sg-experimental")
+    added = {c.id: c.protected_ground for c in m.criteria[5:]}
+    assert added == {"pension_invalidite": "disability", "consommation_soins": "health",
+                     "indemnites_journalieres": "health", "contact_assurance_maladie": None}
+    fatou_2018 = score_dossier("c2s-mere-invalidite", "cnam-c2sg-2018")["score"]
+    fatou_exp = score_dossier("c2s-mere-invalidite", "cnam-c2sg-experimental")
+    assert fatou_exp["determined"]
+    assert round(fatou_2018, 4) == 0.2405 and round(fatou_exp["score"], 4) == 0.4013
+
+
+def test_catalog_builders_cover_the_new_models():
+    assert set(BUILDERS) == set(SIX) - {"cnaf-2014"}
+    assert not math.isnan(load_model("cnam-c2sg-2018").intercept.value)
