@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from profilage.cli import demo_cmd, models_cmds, scoring_cmds, web_cmds
+from profilage.cli import demo_cmd, models_cmds, population_cmds, scoring_cmds, web_cmds
 from profilage.cli.common import err_console, print_json
 
 app = typer.Typer(
@@ -16,6 +16,7 @@ app = typer.Typer(
     no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
 )
 app.add_typer(models_cmds.app, name="models")
+app.add_typer(population_cmds.app, name="population")
 app.command("score")(scoring_cmds.score)
 app.command("explain")(scoring_cmds.explain)
 app.command("demo")(demo_cmd.demo)

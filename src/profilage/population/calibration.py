@@ -1,0 +1,119 @@
+"""Calibrate the joint table of household cells on published marginals (iterative raking / IPF).
+
+The generator draws every household's *cell* (family type x QPV x RSA x housing aid x AAH) from
+one joint probability table. That table starts from a *seed* that encodes associations the
+published figures do not pin down (e.g. RSA households more often receive housing aid), and is
+then raked until each published marginal holds exactly. Raking keeps the seed's odds ratios for
+every interaction no target constrains, which is why the seed matters and is documented here.
+
+We rake a 64-cell numpy table ourselves (a few lines, vectorised, no dependency): ``ipfn`` does
+the same but is unmaintained and adds nothing on a table this small.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+FAMILLES = ("personne_seule", "couple_sans_enfant", "couple_avec_enfants", "monoparentale")
+#: Axes of the joint table, in order.
+AXES = ("famille_type", "qpv", "rsa", "aide_logement", "aah")
+
+#: Published national figures the table is raked on (sources.md section 3).
+FAMILY_SHARES = {"personne_seule": 0.47, "couple_sans_enfant": 0.04,
+                 "couple_avec_enfants": 0.33, "monoparentale": 0.16}
+QPV_SHARE = 1.81 / 13.8                     # 1.81 M households of 13.8 M (Insee Focus 348)
+RSA_SHARE = 0.13                            # Insee Focus 348, Dec 2023
+RSA_SHARE_QPV = 0.25
+AL_SHARE = 0.42
+AL_SHARE_QPV = 0.63
+AAH_SHARE = 1.35 / 13.8                     # AAH recipients (DREES) over households: an upper
+#                                             bound on households (a few couples hold two)
+#: RSA households by family situation, Dec 2021 (Insee chiffres-clés 2407796): shares only.
+RSA_BY_FAMILY = {"personne_seule": 1_072_800, "monoparentale": 620_600, "couples": 237_500}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One published margin: the axes it constrains and the target probabilities over them."""
+
+    axes: tuple[str, ...]
+    table: np.ndarray
+
+
+def _seed_table() -> np.ndarray:
+    """Prior joint table: independence times documented odds ratios (our assumptions)."""
+    shape = (4, 2, 2, 2, 2)
+    t = np.ones(shape)
+    fam = np.arange(4)
+    # QPV: single parents over-represented (Insee Focus 348 commentary); couples without
+    # children under-represented.
+    qpv_or = np.array([1.0, 0.6, 1.0, 1.8])
+    t[:, 1] *= qpv_or[:, None, None, None]
+    # Housing aid and RSA go together (RSA households are mostly tenants with low resources).
+    t[:, :, 1, 1] *= 3.0
+    # Housing aid by family type: persons alone (students, young workers) and single parents
+    # more often; couples with children less (our prior, shaped on CNAF annual figures).
+    al_or = np.array([2.0, 0.8, 0.6, 2.0])
+    t[:, :, :, 1] *= al_or[:, None, None, None]
+    # AAH: mostly persons alone; rarely combined with RSA (AAH exceeds the RSA amount).
+    aah_or = np.array([3.0, 2.5, 0.6, 0.6])
+    t[fam, ..., 1] *= aah_or[:, None, None, None]
+    t[:, :, 1, :, 1] *= 0.15
+    t[:, :, :, 1, 1] *= 1.5
+    return t / t.sum()
+
+
+def default_targets() -> list[Target]:
+    """The published margins as targets over the table's axes."""
+    fam = np.array([FAMILY_SHARES[f] for f in FAMILLES])
+    fam = fam / fam.sum()
+    # RSA by family type: Insee composition scaled to the Dec 2023 RSA share; couples' RSA
+    # households are split between couples with and without children by their weight.
+    total = sum(RSA_BY_FAMILY.values())
+    comp = {k: v / total * RSA_SHARE for k, v in RSA_BY_FAMILY.items()}
+    couples = fam[1] + fam[2]
+    rsa_joint = np.array([comp["personne_seule"], comp["couples"] * fam[1] / couples,
+                          comp["couples"] * fam[2] / couples, comp["monoparentale"]])
+    fam_rsa = np.stack([fam - rsa_joint, rsa_joint], axis=1)
+    q = QPV_SHARE
+    qpv_rsa = np.array([[1 - q - (RSA_SHARE - q * RSA_SHARE_QPV), RSA_SHARE - q * RSA_SHARE_QPV],
+                        [q * (1 - RSA_SHARE_QPV), q * RSA_SHARE_QPV]])
+    qpv_al = np.array([[1 - q - (AL_SHARE - q * AL_SHARE_QPV), AL_SHARE - q * AL_SHARE_QPV],
+                       [q * (1 - AL_SHARE_QPV), q * AL_SHARE_QPV]])
+    return [
+        Target(("famille_type", "rsa"), fam_rsa),
+        Target(("qpv", "rsa"), qpv_rsa),
+        Target(("qpv", "aide_logement"), qpv_al),
+        Target(("aah",), np.array([1 - AAH_SHARE, AAH_SHARE])),
+    ]
+
+
+def rake(seed: np.ndarray, targets: list[Target], *, tol: float = 1e-12, max_iter: int = 2000
+         ) -> np.ndarray:
+    """Iterative proportional fitting: scale ``seed`` until every target margin holds."""
+    t = seed / seed.sum()
+    for _ in range(max_iter):
+        worst = 0.0
+        for tg in targets:
+            keep = tuple(AXES.index(a) for a in tg.axes)
+            drop = tuple(i for i in range(t.ndim) if i not in keep)
+            margin = t.sum(axis=drop)
+            worst = max(worst, float(np.abs(margin - tg.table).max()))
+            ratio = np.divide(tg.table, margin, out=np.zeros_like(margin), where=margin > 0)
+            t = t * np.expand_dims(ratio, drop)
+        if worst < tol:
+            break
+    return t
+
+
+_TABLE: np.ndarray | None = None
+
+
+def joint_table() -> np.ndarray:
+    """The calibrated joint table (4 x 2 x 2 x 2 x 2), probabilities summing to 1."""
+    global _TABLE
+    if _TABLE is None:
+        _TABLE = rake(_seed_table(), default_targets())
+    return _TABLE
