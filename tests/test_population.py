@@ -43,7 +43,8 @@ def test_columns_and_dtypes(pop):
     # The features every model reads are known for every household (CNAF side).
     feats = derive_features(pop).collect()
     cnaf = [c for c in feats.columns if c not in (
-        "age_conjoint", "premiere_demande", "revenu_rapport_plafond_c2sg", "pension_invalidite",
+        "age_conjoint", "activite_conjoint", "premiere_demande", "revenu_rapport_plafond_c2sg",
+        "pension_invalidite",
         "consommation_soins", "indemnites_journalieres", "contact_assurance_maladie")]
     nulls = feats.select(cnaf).null_count().row(0, named=True)
     assert {k: v for k, v in nulls.items() if v} == {}

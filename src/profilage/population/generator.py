@@ -32,7 +32,7 @@ import polars as pl
 import pyarrow as pa
 
 from profilage.errors import ProfilageError
-from profilage.features import ACTIVITES, DOSSIER_COLUMNS, LOGEMENTS, NEVER
+from profilage.features import ACTIVITES, DOSSIER_COLUMNS, LOGEMENTS, NATIONALITES, NEVER
 from profilage.population.calibration import FAMILLES, joint_table
 
 CHUNK = 1 << 20  # households per chunk: bounds memory and fixes the random streams
@@ -226,6 +226,10 @@ def _chunk(seed: int, index: int, n: int, start_id: int, ref: dt.date) -> pl.Dat
     paris = (dep_codes == "75")[dep_idx]
 
     # --- holder and partner ---
+    # Nationality (française, européenne, extra-européenne): our assumption, about 8 % foreign
+    # residents in France (Insee) and more among low-income and QPV households.
+    nat = _cond_choice(rng, np.where(qpv, 2, np.where(rsa, 1, 0)),
+                       [[.90, .03, .07], [.80, .03, .17], [.70, .03, .27]])
     age_group = np.select([(fam == 0) & rsa, (fam == 0) & aah, fam == 0, fam == 1, fam == 2],
                           [1, 2, 0, 3, 4], 5)
     age = _ages(rng, n, age_group)
@@ -402,6 +406,7 @@ def _chunk(seed: int, index: int, n: int, start_id: int, ref: dt.date) -> pl.Dat
         pl.Series("alloc_revenu_mensuel", np.round(a_earn + a_other, 2)),
         pl.Series("alloc_aah", alloc_aah),
         pl.Series("alloc_esat", a_esat),
+        _str_series("alloc_nationalite", NATIONALITES, nat),
         pl.Series("conjoint", couple),
         _date_series("conj_date_naissance", conj_birth, couple),
         _masked("conj_age", conj_age, couple, pl.Int32),
