@@ -119,6 +119,13 @@ async def run_load(url: str, rate: float, duration: float, body: bytes, connecti
     }
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -164,7 +171,13 @@ def main() -> None:
         body = _body(a.persona, a.model)
         # warm-up (model compilation, first requests)
         asyncio.run(run_load(url, 50, 2, body, 8))
+        cpu0 = _cpu_seconds(proc.pid) if proc else None
         res = asyncio.run(run_load(url, a.rate, a.duration, body, a.connections))
+        if proc:
+            # CPU the server spent per request: independent of what else runs on the machine;
+            # 2 cores / this figure bounds the sustainable rate.
+            res["server_cpu_ms_per_request"] = round(
+                (_cpu_seconds(proc.pid) - cpu0) * 1000 / res["requests"], 3)
     finally:
         if proc:
             proc.terminate()

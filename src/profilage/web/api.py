@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from profilage.errors import DossierError, ProfilageError
-from profilage.web.jsonsafe import clean
+from profilage.web.jsonsafe import clean, json_response
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -132,13 +132,16 @@ _EXAMPLES = {
 
 
 @router.post("/score", summary="Note un foyer / score a household")
-def api_score(req: ScoreRequest = Body(..., openapi_examples=_EXAMPLES)) -> JSONResponse:
-    """The object `profilage score DOSSIER --json` prints."""
-    from profilage.scoring import score_dossier
+async def api_score(req: ScoreRequest = Body(..., openapi_examples=_EXAMPLES)) -> JSONResponse:
+    """The object `profilage score DOSSIER --json` prints.
+
+    Concurrent requests are scored together in one vectorised pass (web/batching.py); each
+    answer is exactly the one-by-one result."""
+    from profilage.web.batching import batcher
 
     m = resolve_model(req.model, ["body", "model"])
     d = resolve_dossier(req.dossier, ["body", "dossier"])
-    return JSONResponse(clean(score_dossier(d, m)))
+    return json_response(await batcher.score(d, m))
 
 
 @router.post("/explain", summary="Explique un score / explain a score")
