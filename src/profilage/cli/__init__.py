@@ -21,6 +21,7 @@ app.command("score")(scoring_cmds.score)
 app.command("explain")(scoring_cmds.explain)
 app.command("demo")(demo_cmd.demo)
 app.command("serve")(web_cmds.serve)
+app.command("export-site")(web_cmds.export_site)
 
 personas_app = typer.Typer(help="Foyers d'exemple / example households.", no_args_is_help=True)
 app.add_typer(personas_app, name="personas")

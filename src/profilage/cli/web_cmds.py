@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 import typer
 
@@ -48,3 +49,19 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     console.print(f"profilage — http://{shown}:{port}/  (API : /docs ; Ctrl+C pour arrêter)")
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+def export_site(
+    out: Path = typer.Argument(..., help="Dossier de sortie (vide ou absent) / output folder."),
+    model: list[str] = typer.Option(None, "--model", "-m", help="Modèle(s) à inclure (défaut : "
+                                    "tous) / model id(s) to include (default: all)."),
+) -> None:
+    """Exporte le simulateur en site statique (calcul dans le navigateur) / export a static
+    simulator (scoring in the browser)."""
+    _need_web()
+    from profilage.web.site import export_site as run
+
+    path = run(out, model or None)
+    console.print(f"Site statique écrit / static site written: {path}/index.html "
+                  "(aucune donnée du foyer ne quitte le navigateur / household data never "
+                  "leaves the browser)")

@@ -1,0 +1,216 @@
+"""Page labels, French first and English second (``?lang=en``)."""
+
+from __future__ import annotations
+
+LANGS = ("fr", "en")
+
+STRINGS: dict[str, tuple[str, str]] = {
+    "app_title": ("profilage — simulateur du score de risque", "profilage — risk-score simulator"),
+    "nav_simulator": ("Simulateur", "Simulator"),
+    "nav_compare": ("Comparer deux foyers", "Compare two households"),
+    "nav_models": ("Modèles", "Models"),
+    "nav_audit": ("Audit", "Audit"),
+    "nav_api": ("API", "API"),
+    "switch_lang": ("English", "Français"),
+    "intro": ("Remplissez la situation d'un foyer : le score s'affiche avec la contribution de "
+              "chaque critère. Laissez vide ce que vous ne savez pas : le score devient un "
+              "intervalle.",
+              "Describe a household: the score is shown with each criterion's contribution. "
+              "Leave blank what you do not know: the score becomes an interval."),
+    "model": ("Modèle", "Model"),
+    "presets": ("Exemples", "Examples"),
+    "clear": ("Vider le formulaire", "Clear the form"),
+    "compute": ("Calculer le score", "Compute the score"),
+    "reference_month": ("Mois de référence", "Reference month"),
+    "holder": ("Allocataire", "Beneficiary"),
+    "partner": ("Conjoint·e", "Partner"),
+    "lives_in_couple": ("Vit en couple", "Lives with a partner"),
+    "age": ("Âge (ans)", "Age (years)"),
+    "sex": ("Sexe", "Sex"),
+    "activity": ("Activité", "Activity"),
+    "months_worked": ("Mois travaillés sur les 12 derniers", "Months worked in the last 12"),
+    "monthly_income": ("Revenu mensuel (€)", "Monthly income (€)"),
+    "aah": ("Touche l'AAH", "Receives AAH"),
+    "esat": ("Travaille en ESAT", "Works in an ESAT"),
+    "family": ("Famille", "Family"),
+    "family_situation": ("Situation familiale", "Marital situation"),
+    "children_ages": ("Âges des enfants", "Children's ages"),
+    "children_help": ("ex. « 16, 18 » ; « aucun » ; vide = inconnu ; « ? » = âge inconnu",
+                      "e.g. \"16, 18\"; \"none\"; blank = unknown; \"?\" = unknown age"),
+    "other_income": ("Autres revenus mensuels du foyer (€)", "Other monthly household income (€)"),
+    "benefits": ("Prestations", "Benefits"),
+    "rsa": ("RSA", "RSA (minimum income)"),
+    "prime_activite": ("Prime d'activité", "Activity bonus"),
+    "aide_logement": ("Aide au logement", "Housing aid"),
+    "allocations_familiales": ("Allocations familiales", "Family allowances"),
+    "amount": ("montant mensuel (€)", "monthly amount (€)"),
+    "amount_aah": ("Montant de l'AAH (€ / mois)", "AAH amount (€ / month)"),
+    "housing": ("Logement", "Housing"),
+    "housing_status": ("Statut", "Status"),
+    "rent": ("Loyer mensuel (€)", "Monthly rent (€)"),
+    "qpv": ("Quartier prioritaire (QPV)", "Priority neighbourhood (QPV)"),
+    "events": ("Événements récents et dossier CAF", "Recent events and CAF file"),
+    "ev_inscription_caf": ("Inscription à la CAF", "Registration at the CAF"),
+    "ev_changement_adresse": ("Dernier déménagement", "Last move"),
+    "ev_changement_loyer": ("Dernier changement de loyer", "Last rent change"),
+    "ev_dernier_contact": ("Dernier mail ou visite à la CAF", "Last e-mail or visit to the CAF"),
+    "ev_separation": ("Séparation", "Separation"),
+    "nb_declarations": ("Déclarations sur 12 mois", "Declarations in 12 months"),
+    "nb_controles": ("Contrôles passés", "Past controls"),
+    "baisse_web": ("Baisse des connexions en ligne", "Drop in web logins"),
+    "c2s": ("Complémentaire santé solidaire (modèles CNAM)", "C2S (CNAM models)"),
+    "c2s_premiere": ("Première demande", "First application"),
+    "c2s_ressources": ("Ressources annuelles (€)", "Annual resources (€)"),
+    "unknown": ("inconnu", "unknown"),
+    "never": ("jamais", "never"),
+    "date": ("date :", "date:"),
+    "yes": ("oui", "yes"),
+    "no": ("non", "no"),
+    "result": ("Résultat", "Result"),
+    "score": ("Score de risque", "Risk score"),
+    "bounds": ("bornes", "bounds"),
+    "bounded_mean": ("moyenne de la sigmoïde entre les bornes (méthode du Monde)",
+                     "mean of the sigmoid between the bounds (Le Monde's method)"),
+    "determined": ("déterminé : tous les critères sont connus",
+                   "determined: every criterion is known"),
+    "undetermined": ("indéterminé (bornes infinies)", "undetermined (infinite bounds)"),
+    "waterfall_logit": ("Cascade des critères (log-odds)", "Criteria waterfall (log-odds)"),
+    "waterfall_proba": ("Cascade des critères (probabilité)", "Criteria waterfall (probability)"),
+    "waterfall_note": ("Du plus fort au plus faible effet, à partir de la constante. Un critère "
+                       "inconnu entre au milieu de son intervalle (trait : l'intervalle). "
+                       "Rouge : fait monter le score ; vert : le fait baisser.",
+                       "Strongest effect first, starting from the intercept. An unknown "
+                       "criterion enters at the middle of its interval (whisker: the interval). "
+                       "Red raises the score; green lowers it."),
+    "zero_hidden": ("critères à 0 (modalité de référence) non dessinés",
+                    "criteria at 0 (reference modality) not drawn"),
+    "would_lower": ("Ce qui ferait baisser le score", "What would lower the score"),
+    "would_raise": ("Ce qui ferait monter le score", "What would raise the score"),
+    "protected": ("critère protégé", "protected ground"),
+    "contributions": ("Contributions par critère", "Contributions by criterion"),
+    "criterion": ("Critère", "Criterion"),
+    "modality": ("Modalité", "Value"),
+    "low": ("bas", "low"),
+    "high": ("haut", "high"),
+    "status": ("statut", "status"),
+    "source": ("source", "source"),
+    "intercept": ("constante", "intercept"),
+    "redacted_note": ("Critères occultés par l'institution (hors score)",
+                      "Criteria redacted by the institution (not in the score)"),
+    "prov_reconstructed": (
+        "⚠ Coefficients NON officiels : les valeurs « reconstruit » sont les nôtres, choisies "
+        "pour respecter les faits publiés (Le Monde, Lighthouse Reports, La Quadrature du Net), "
+        "pas celles de l'institution.",
+        "⚠ NOT the official coefficients: \"reconstructed\" values are ours, chosen to satisfy "
+        "the published facts (Le Monde, Lighthouse Reports, La Quadrature du Net), not the "
+        "institution's."),
+    "prov_published": ("Coefficients publiés par l'institution ou une source publique.",
+                       "Coefficients published by the institution or a public source."),
+    "coefficients": ("coefficients", "coefficients"),
+    "st_published": ("publié", "published"),
+    "st_reconstructed": ("reconstruit", "reconstructed"),
+    "st_redacted": ("occulté", "redacted"),
+    "st_unknown": ("inconnu", "unknown"),
+    "st_mixed": ("mixte", "mixed"),
+    "ground_age": ("âge", "age"),
+    "ground_sex": ("sexe", "sex"),
+    "ground_disability": ("handicap", "disability"),
+    "ground_family_situation": ("situation de famille", "family situation"),
+    "ground_residence": ("lieu de résidence", "place of residence"),
+    "ground_nationality": ("nationalité", "nationality"),
+    "ground_health": ("état de santé", "health"),
+    "household_a": ("Foyer A", "Household A"),
+    "household_b": ("Foyer B", "Household B"),
+    "compare_intro": ("Deux foyers côte à côte. Préréglage : Michel et Abel (Le Monde), "
+                      "identiques sauf l'AAH.",
+                      "Two households side by side. Preset: Michel and Abel (Le Monde), "
+                      "identical except for the AAH."),
+    "gap": ("Écart", "Gap"),
+    "differences": ("Critères qui diffèrent", "Criteria that differ"),
+    "no_difference": ("Aucun critère ne diffère.", "No criterion differs."),
+    "models_intro": ("Chaque coefficient porte son statut et sa source. Les critères touchant un "
+                     "motif protégé (âge, handicap, situation de famille...) sont signalés.",
+                     "Every coefficient carries its status and source. Criteria touching a "
+                     "protected ground (age, disability, family situation...) are flagged."),
+    "institution": ("Institution", "Institution"),
+    "years": ("Années d'usage", "Years in use"),
+    "target": ("Cible", "Target"),
+    "notes": ("Notes", "Notes"),
+    "protected_grounds": ("Motifs protégés touchés", "Protected grounds touched"),
+    "coefficient": ("coefficient", "coefficient"),
+    "download_json": ("Télécharger le modèle (JSON)", "Download the model (JSON)"),
+    "diff_with": ("Comparer avec", "Diff with"),
+    "diff": ("Différences entre versions", "Differences between versions"),
+    "audit_intro": ("Qui l'algorithme envoie-t-il contrôler ? Choisissez un modèle, une "
+                    "population (générée à la volée ou un fichier Parquet) et un budget de "
+                    "contrôles.",
+                    "Whom does the algorithm send controllers to? Pick a model, a population "
+                    "(generated on the fly or a Parquet file) and a control budget."),
+    "population": ("Population", "Population"),
+    "generate": ("Générer une population synthétique de taille", "Generate a synthetic "
+                 "population of size"),
+    "parquet_path": ("ou chemin d'un fichier Parquet sur ce serveur",
+                     "or path of a Parquet file on this server"),
+    "seed": ("graine", "seed"),
+    "budget": ("Budget (part des foyers contrôlés)", "Budget (share of households controlled)"),
+    "run_audit": ("Lancer l'audit", "Run the audit"),
+    "download_report": ("Télécharger le rapport (HTML)", "Download the report (HTML)"),
+    "audit_unavailable": ("L'audit n'est pas disponible dans cette installation.",
+                          "The audit is not available in this installation."),
+    "static_note": ("Version statique : le calcul se fait dans votre navigateur, aucune donnée "
+                    "du foyer ne le quitte.",
+                    "Static version: the score is computed in your browser; no household data "
+                    "leaves it."),
+    "server_note": ("Les données saisies sont envoyées à ce serveur local pour le calcul et ne "
+                    "sont pas conservées.",
+                    "The data you enter is sent to this local server for the computation and "
+                    "is not kept."),
+    "error": ("Erreur", "Error"),
+    "licence": ("Logiciel libre AGPL-3.0. Les scores sont ceux d'une reconstruction : ils ne "
+                "disent rien de la situation réelle d'une personne.",
+                "Free software, AGPL-3.0. Scores come from a reconstruction: they say nothing "
+                "about a real person's situation."),
+}
+
+CHOICES: dict[str, dict[str, tuple[str, str]]] = {
+    "activite": {"salarie": ("salarié·e", "employee"), "independant": ("indépendant·e", "self-employed"),
+                 "chomage": ("au chômage", "unemployed"), "etudiant": ("étudiant·e", "student"),
+                 "inactif": ("inactif·ve", "inactive"), "retraite": ("retraité·e", "retired")},
+    "situation_familiale": {
+        "marie": ("marié·e", "married"), "pacse": ("pacsé·e", "civil partnership (PACS)"),
+        "concubinage": ("en concubinage", "cohabiting"), "celibataire": ("célibataire", "single"),
+        "divorce": ("divorcé·e", "divorced"), "separe": ("séparé·e", "separated"),
+        "veuf": ("veuf·ve", "widowed")},
+    "statut": {"locataire_prive": ("locataire (privé)", "tenant (private)"),
+               "locataire_social": ("locataire (HLM)", "tenant (social housing)"),
+               "proprietaire": ("propriétaire", "owner"), "heberge": ("hébergé·e", "hosted"),
+               "autre": ("autre", "other")},
+    "sexe": {"F": ("femme", "woman"), "M": ("homme", "man")},
+}
+
+
+def get_lang(value: str | None) -> str:
+    return value if value in LANGS else "fr"
+
+
+def translator(lang: str):
+    """``t(key)`` for templates; ``t.choice(group, value)`` for select options."""
+    i = 0 if lang == "fr" else 1
+
+    def t(key: str) -> str:
+        pair = STRINGS.get(key)
+        return pair[i] if pair else key
+
+    def choice(group: str, value: str) -> str:
+        pair = CHOICES.get(group, {}).get(value)
+        return pair[i] if pair else value
+
+    t.choice = choice  # type: ignore[attr-defined]
+    t.lang = lang  # type: ignore[attr-defined]
+    return t
+
+
+def js_strings(lang: str) -> dict[str, str]:
+    """The strings the page scripts need, in one language."""
+    i = 0 if lang == "fr" else 1
+    return {k: v[i] for k, v in STRINGS.items()}

@@ -1,0 +1,267 @@
+"""Browser tests: Playwright driving Debian's Chromium (never `playwright install`).
+
+A person fills the simulator's form (Nathalie, then Michel and Abel) on the running server and
+on the exported static site; the score shown must equal the API's / the Python engine's. The
+static site's JS engine is also run over every persona and random households and compared with
+``score_dossier`` / ``explain_dossier`` to 1e-9. Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("PROFILAGE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+pytest.importorskip("fastapi")
+playwright_api = pytest.importorskip("playwright.sync_api",
+                                     reason="the 'browser' extra (playwright) is not installed")
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium; "
+                "scripts/install-system-deps.sh does it)", allow_module_level=True)
+
+from profilage.personas import available_personas, personas_dir  # noqa: E402
+from profilage.scoring import explain_dossier, score_dossier  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from web_random import random_dossier  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, "-m", "profilage", "serve", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(url + "/api/models", timeout=2).read()
+            break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail("server exited: " + proc.stderr.read().decode()[-2000:])
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail("server did not start")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    requests: list[str] = []
+    pg.on("request", lambda r: requests.append(r.url))
+    pg.errors, pg.requests = errors, requests
+    yield pg
+    ctx.close()
+    assert not errors, errors
+
+
+def _shot(pg, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _api(url: str, path: str, body: dict) -> dict:
+    req = urllib.request.Request(url + path, data=json.dumps(body).encode(),
+                                 headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.load(r)
+
+
+def _fill_nathalie(pg, form: str = "#sim") -> None:
+    """What a person reads in Le Monde's article, typed into the form."""
+    f = lambda path: f"{form} [data-path='{path}']"  # noqa: E731
+    pg.fill(f("reference_month"), "2023-12")
+    pg.fill(f("allocataire.age"), "51")
+    pg.select_option(f("allocataire.sexe"), "F")
+    pg.select_option(f("allocataire.activite"), "salarie")
+    pg.fill(f("allocataire.mois_travailles_12m"), "12")
+    pg.fill(f("allocataire.revenu_mensuel"), "1500")
+    pg.select_option(f("allocataire.aah"), "false")
+    pg.select_option(f"{form} [data-special=couple]", "oui")
+    pg.select_option(f("situation_familiale"), "marie")
+    pg.fill(f("conjoint.age"), "57")
+    pg.select_option(f("conjoint.sexe"), "M")
+    pg.select_option(f("conjoint.activite"), "salarie")
+    pg.fill(f("conjoint.mois_travailles_12m"), "12")
+    pg.fill(f("conjoint.revenu_mensuel"), "1500")
+    pg.select_option(f("conjoint.aah"), "false")
+    pg.fill(f"{form} [data-special=enfants]", "16, 18")
+    pg.fill(f("autres_revenus_mensuels"), "0")
+    pg.select_option(f("prestations.rsa"), "false")
+    for path, value in (("inscription_caf", "2010-01"), ("changement_adresse", None),
+                        ("changement_loyer", None), ("dernier_contact", "2021-01")):
+        box = f(f"historique.{path}")
+        pg.select_option(f"{box} .ev-mode", "date" if value else "jamais")
+        if value:
+            pg.fill(f"{box} .ev-date", value)
+    pg.fill(f("historique.nb_controles_passes"), "0")
+
+
+def _score_of(pg, panel: str) -> float:
+    out = pg.locator(f"{panel} output.score")
+    out.wait_for(state="visible", timeout=20_000)
+    pg.wait_for_function(f"document.querySelector('{panel} output.score').dataset.score !== ''")
+    return float(out.get_attribute("data-score"))
+
+
+def _submit_and_wait(pg, form: str) -> None:
+    pg.evaluate(f"document.querySelector('{form}').dataset.state = ''")
+    pg.click(f"{form} button.compute")
+    pg.wait_for_function(f"document.querySelector('{form}').dataset.state === 'done'",
+                         timeout=20_000)
+
+
+def test_server_simulator_nathalie_typed_by_hand(server, page):
+    page.goto(server + "/")
+    _fill_nathalie(page)
+    _submit_and_wait(page, "#sim")
+    shown = _score_of(page, "#sim-result")
+    api = _api(server, "/api/score", {"model": "cnaf-2014", "dossier": "nathalie"})
+    assert abs(shown - api["score"]) < 1e-9
+    assert page.inner_text("#sim-result output.score") == "0.240"
+    assert "[0.145, 0.356]" in page.inner_text("#sim-result .bounds")
+    assert "NON officiels" in page.inner_text("#provenance")
+    assert "Ce qui ferait baisser le score" in page.inner_text("#sim-result .changes")
+    assert page.locator("#sim-result svg.waterfall.logit rect.bar").count() >= 5
+    _shot(page, "server-simulator-nathalie")
+    assert all(r.startswith(server) for r in page.requests), page.requests
+
+
+def test_server_compare_michel_abel(server, page):
+    page.goto(server + "/compare")
+    page.wait_for_function("document.querySelector('#a').dataset.state === 'done' && "
+                           "document.querySelector('#b').dataset.state === 'done'",
+                           timeout=20_000)
+    michel = _api(server, "/api/score", {"dossier": "michel"})["score"]
+    abel = _api(server, "/api/score", {"dossier": "abel"})["score"]
+    gap = float(page.get_attribute("#gap-value", "data-gap"))
+    assert abs(gap - (abel - michel)) < 1e-9 and round(gap, 3) == 0.163
+    assert "AAH" in page.inner_text("#diff")
+    # Now by hand: Michel in B too, then give him the AAH — he becomes Abel.
+    page.click("button.preset[data-target=b][data-persona=michel]")
+    page.wait_for_function("document.querySelector('#gap-value').dataset.gap === '0'")
+    page.select_option("#b [data-path='allocataire.aah']", "true")
+    page.fill("#b [data-path='prestations.montant_aah']", "420")
+    page.fill("#b [data-path='prestations.montant_aide_logement']", "150")
+    _submit_and_wait(page, "#b")
+    assert abs(_score_of(page, "#b-result") - abel) < 1e-9
+    assert page.inner_text("#b-result output.score") == "0.742"
+    _shot(page, "server-compare-michel-abel")
+
+
+def test_server_english_switch_and_bad_input(server, page):
+    page.goto(server + "/")
+    page.click("#lang-switch")
+    page.wait_for_load_state()
+    assert page.inner_text("h1") == "Simulator"
+    assert "NOT the official coefficients" in page.inner_text("#provenance")
+    page.fill("#sim [data-path='allocataire.age']", "51")
+    page.fill("#sim [data-special=enfants]", "16, douze")
+    page.click("#sim button.compute")
+    err = page.locator("#sim-result-error")
+    err.wait_for(state="visible")
+    assert "douze" in err.inner_text()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    from profilage.web.site import export_site
+
+    return export_site(tmp_path_factory.mktemp("site") / "site")
+
+
+def test_static_site_nathalie_and_no_network(site, page):
+    page.goto((site / "index.html").as_uri())
+    _fill_nathalie(page)
+    _submit_and_wait(page, "#sim")
+    shown = _score_of(page, "#sim-result")
+    assert abs(shown - score_dossier("nathalie", "cnaf-2014")["score"]) < 1e-9
+    assert page.inner_text("#sim-result output.score") == "0.240"
+    assert "aucune donnée du foyer ne le quitte" in page.inner_text("body")
+    _shot(page, "static-simulator-nathalie")
+    assert all(r.startswith("file://") for r in page.requests), page.requests
+
+
+def test_static_site_compare_and_english(site, page):
+    page.goto((site / "en" / "compare.html").as_uri())
+    page.wait_for_function("document.querySelector('#b').dataset.state === 'done' && "
+                           "document.querySelector('#a').dataset.state === 'done'")
+    gap = float(page.get_attribute("#gap-value", "data-gap"))
+    expected = score_dossier("abel")["score"] - score_dossier("michel")["score"]
+    assert abs(gap - expected) < 1e-9
+    assert page.inner_text("h1") == "Compare two households"
+    _shot(page, "static-compare-en")
+
+
+def test_static_engine_equals_python_engine(site, page):
+    """The browser's criterion-level scoring over personas and random households."""
+    page.goto((site / "index.html").as_uri())
+    rng = random.Random(20231204)
+    dossiers = [json.loads((personas_dir() / f"{n}.json").read_text("utf-8"))
+                for n in available_personas()]
+    dossiers += [random_dossier(rng) for _ in range(150)]
+    got = page.evaluate(
+        """(ds) => { const s = JSON.parse(document.getElementById('site-data').textContent);
+                     return ds.map(d => Profilage.explainDossier(s.models['cnaf-2014'], d, s.data, 3)); }""",
+        dossiers)
+    worst = 0.0
+    for d, js in zip(dossiers, got):
+        py = explain_dossier(d, "cnaf-2014")
+        for k in ("score", "score_low", "score_high", "logit_low", "logit_high"):
+            assert (js[k] is None) == (py[k] is None), (k, d)
+            if py[k] is not None:
+                worst = max(worst, abs(js[k] - py[k]))
+        assert js["determined"] == py["determined"]
+        assert [(c["criterion"], c["modality"], c["input_known"]) for c in js["contributions"]] \
+            == [(c["criterion"], c["modality"], c["input_known"]) for c in py["contributions"]], d
+        for a, b in zip(js["contributions"], py["contributions"]):
+            for k in ("low", "high"):
+                assert (a[k] is None and b[k] is None) or abs(a[k] - b[k]) < 1e-12
+        # near-equal moves may swap places (sums differ in the last bit): compare the values
+        for k in ("would_lower", "would_raise"):
+            assert len(js[k]) == len(py[k])
+            assert all(abs(a["delta"] - b["delta"]) < 1e-9 for a, b in zip(js[k], py[k])), d
+        assert all(abs(a["probability_after"] - b["probability_after"]) < 1e-9
+                   for a, b in zip(js["waterfall"], py["waterfall"]))
+    assert worst < 1e-9

@@ -1,0 +1,82 @@
+"""HTML pages (French first, English switch) and the static site export, without a browser."""
+
+import json
+import re
+
+import pytest
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from profilage.web import create_app  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    return TestClient(create_app(), raise_server_exceptions=False)
+
+
+def _no_external_resources(html: str) -> None:
+    for ref in re.findall(r'(?:src|href)="([^"]+)"', html):
+        assert not ref.startswith(("http:", "https:", "//")), ref
+
+
+def test_simulator_page_french_with_provenance(client):
+    r = client.get("/")
+    assert r.status_code == 200
+    html = r.text
+    assert '<html lang="fr">' in html and "<h1>Simulateur</h1>" in html
+    assert "Coefficients NON officiels" in html and "67 reconstruit" in html
+    assert 'data-path="allocataire.age"' in html and 'data-special="enfants"' in html
+    assert 'data-persona="nathalie"' in html
+    _no_external_resources(html)
+
+
+def test_pages_in_english(client):
+    html = client.get("/?lang=en").text
+    assert '<html lang="en">' in html and "<h1>Simulator</h1>" in html
+    assert "NOT the official coefficients" in html
+    assert 'href="/?lang=fr"' in html
+    html = client.get("/compare?lang=en").text
+    assert "Compare two households" in html
+    cfg = json.loads(re.search(r'id="page-config">(.*?)</script>', html).group(1))
+    assert cfg["initial"] == {"a": "michel", "b": "abel"} and cfg["compare"] is True
+
+
+def test_unknown_query_values_fall_back(client):
+    html = client.get("/?lang=xx&model=nope&persona=../../etc").text
+    cfg = json.loads(re.search(r'id="page-config">(.*?)</script>', html).group(1))
+    assert cfg["lang"] == "fr" and cfg["model"] == "cnaf-2014" and cfg["initial"] == {}
+
+
+def test_static_assets_served(client):
+    for f in ("simulator.js", "profilage-engine.js", "profilage.css"):
+        assert client.get(f"/static/{f}").status_code == 200
+
+
+def test_export_site(cli, tmp_path):
+    out = tmp_path / "site"
+    r = cli("export-site", str(out))
+    assert r.returncode == 0, r.stderr
+    for f in ("index.html", "compare.html", "en/index.html", "en/compare.html",
+              "static/profilage-engine.js", "static/simulator.js", "models/cnaf-2014.json"):
+        assert (out / f).is_file(), f
+    html = (out / "index.html").read_text("utf-8")
+    _no_external_resources(html)
+    assert "/api/" not in html.replace('"api": "api/"', "")
+    data = json.loads(re.search(r'id="site-data">(.*?)</script>', html, re.S).group(1))
+    assert data["models"]["cnaf-2014"]["coefficients_status"]["reconstructed"] == 67
+    assert "nathalie" in data["personas"]
+    assert "aucune donnée du foyer ne le quitte" in html
+    model = json.loads((out / "models" / "cnaf-2014.json").read_text("utf-8"))
+    assert model == json.loads(cli("models", "export", "cnaf-2014", "--format", "json").stdout)
+
+
+def test_export_site_refuses_non_empty_dir(cli, tmp_path):
+    (tmp_path / "x.txt").write_text("keep me")
+    r = cli("export-site", str(tmp_path))
+    assert r.returncode == 2 and "not empty" in r.stderr
+    assert (tmp_path / "x.txt").read_text() == "keep me"
+    r = cli("export-site", str(tmp_path / "s"), "--model", "nope")
+    assert r.returncode == 2 and "unknown model" in r.stderr
+    assert not (tmp_path / "s").exists()
