@@ -183,3 +183,25 @@ def test_serve_warns_when_not_loopback(monkeypatch):
     assert res.exit_code == 0, res.output
     assert calls == [{"host": "0.0.0.0", "port": 8123, "log_level": "info"}]
     assert "not loopback only" in res.output.replace("\n", " ")
+
+
+def test_concurrent_score_requests_are_batched_and_exact():
+    """Requests arriving together are scored in one pass; each answer equals the CLI's."""
+    import asyncio
+
+    from profilage.models import load_model
+    from profilage.personas import available_personas
+    from profilage.scoring import score_dossier
+    from profilage.web.batching import ScoreBatcher
+
+    m = load_model("cnaf-2014")
+    names = available_personas()
+    b = ScoreBatcher()
+
+    async def go():
+        return await asyncio.gather(*(b.score(n, m) for n in names * 3))
+
+    got = asyncio.run(go())
+    want = {n: score_dossier(n, m)["score"] for n in names}
+    assert [g["score"] for g in got] == [want[n] for n in names * 3]
+    assert not b._draining and not b._pending

@@ -17,50 +17,52 @@ MAX_BATCH = 256
 
 
 class ScoreBatcher:
-    """Collects (dossier, model) pairs and scores them in batches, one model per pass."""
+    """Collects (dossier, model) pairs and scores them in batches, one model per pass.
+
+    A drain task runs only while requests are waiting, so nothing is left pending when the
+    event loop stops."""
 
     def __init__(self, max_batch: int = MAX_BATCH):
         self.max_batch = max_batch
-        self._queue: asyncio.Queue | None = None
-        self._task: asyncio.Task | None = None
+        self._pending: list[tuple[Any, Any, asyncio.Future]] = []
+        self._draining = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def _ensure(self) -> asyncio.Queue:
-        loop = asyncio.get_running_loop()
-        if self._queue is None or self._loop is not loop or self._task is None or self._task.done():
-            self._loop = loop
-            self._queue = asyncio.Queue()
-            self._task = loop.create_task(self._run(self._queue))
-        return self._queue
-
     async def score(self, dossier: Any, model: Any) -> dict:
-        fut = asyncio.get_running_loop().create_future()
-        self._ensure().put_nowait((dossier, model, fut))
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a new event loop (tests create several): fresh state
+            self._loop, self._pending, self._draining = loop, [], False
+        fut = loop.create_future()
+        self._pending.append((dossier, model, fut))
+        if not self._draining:
+            self._draining = True
+            loop.create_task(self._drain())
         return await fut
 
-    async def _run(self, queue: asyncio.Queue) -> None:
+    async def _drain(self) -> None:
         from profilage.scoring import score_dossiers_json
 
-        while True:
-            items = [await queue.get()]
-            while len(items) < self.max_batch and not queue.empty():
-                items.append(queue.get_nowait())
-            by_model: dict[int, list] = {}
-            for it in items:
-                by_model.setdefault(id(it[1]), []).append(it)
-            for group in by_model.values():
-                model = group[0][1]
-                try:
-                    results = await asyncio.to_thread(
-                        score_dossiers_json, [g[0] for g in group], model)
-                except Exception as e:  # noqa: BLE001 - handed to each waiting request
-                    for _, _, fut in group:
+        try:
+            while self._pending:
+                items = self._pending[:self.max_batch]
+                del self._pending[:self.max_batch]
+                by_model: dict[int, list] = {}
+                for it in items:
+                    by_model.setdefault(id(it[1]), []).append(it)
+                for group in by_model.values():
+                    try:
+                        results = await asyncio.to_thread(
+                            score_dossiers_json, [g[0] for g in group], group[0][1])
+                    except Exception as e:  # noqa: BLE001 - handed to each waiting request
+                        for _, _, fut in group:
+                            if not fut.done():
+                                fut.set_exception(e)
+                        continue
+                    for (_, _, fut), res in zip(group, results):
                         if not fut.done():
-                            fut.set_exception(e)
-                    continue
-                for (_, _, fut), res in zip(group, results):
-                    if not fut.done():
-                        fut.set_result(res)
+                            fut.set_result(res)
+        finally:
+            self._draining = False
 
 
 batcher = ScoreBatcher()
