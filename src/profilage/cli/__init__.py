@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from profilage.cli import demo_cmd, models_cmds, population_cmds, scoring_cmds, web_cmds
+from profilage.cli import audit_cmds, demo_cmd, models_cmds, population_cmds, scoring_cmds, web_cmds
 from profilage.cli.common import err_console, print_json
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app.add_typer(population_cmds.app, name="population")
 app.command("score")(scoring_cmds.score)
 app.command("explain")(scoring_cmds.explain)
 app.command("demo")(demo_cmd.demo)
+app.add_typer(audit_cmds.app, name="audit")
 app.command("serve")(web_cmds.serve)
 app.command("export-site")(web_cmds.export_site)
 

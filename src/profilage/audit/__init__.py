@@ -1,0 +1,134 @@
+"""The audit: whom the model sends controllers to, how unequal that is, through which criteria,
+and how it adds up month after month.
+
+>>> from profilage.audit import audit_population
+>>> report = audit_population(population, "cnaf-2014", by=["famille_type"])   # doctest: +SKIP
+>>> report["groups"][0]["selection_rate"]                                      # doctest: +SKIP
+
+Modules: ``frame`` (score a population, built-in groups), ``selection`` (control budget, quotas,
+random baseline), ``table`` (group table with bootstrap intervals), ``experiments``
+(archetypes and counterfactual copies), ``thresholds``, ``proxies``, ``months``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from profilage.audit.frame import BUILTIN_GROUPS, SEUIL_BAS_REVENUS, SEUIL_BAS_REVENUS_SOURCE, prepare
+from profilage.audit.selection import (
+    BUDGET_SOURCE,
+    CONTROLES_PAR_AN,
+    FOYERS_NATIONAUX,
+    Selection,
+    cutoff_scores,
+    default_budget_per_month,
+    select,
+)
+from profilage.audit.table import BAND, group_table, parse_by
+from profilage.models import Model, load_model
+
+__all__ = [
+    "BAND", "BUDGET_SOURCE", "BUILTIN_GROUPS", "CONTROLES_PAR_AN", "FOYERS_NATIONAUX",
+    "SEUIL_BAS_REVENUS", "SEUIL_BAS_REVENUS_SOURCE", "AuditResult", "Selection",
+    "audit_population", "cutoff_scores", "default_budget_per_month", "group_table",
+    "parse_by", "prepare", "run_audit", "select",
+]
+
+#: Keys of each group in the JSON output (the issue's shape first, then extras).
+GROUP_KEYS = ("by", "group", "households", "selected", "population_share", "selected_share",
+              "selection_rate", "ratio_to_overall", "ratio_to_reference", "ci_low", "ci_high",
+              "mean_score", "ratio_ci_low", "ratio_ci_high", "reference", "flag",
+              "top_decile_share", "random_selected", "random_selection_rate")
+
+
+def _clean(v: Any) -> Any:
+    return None if isinstance(v, float) and not math.isfinite(v) else v
+
+
+@dataclass
+class AuditResult:
+    """A finished audit: the model, the selection rule, the per-household selections and the
+    group table. ``as_dict()`` is the ``profilage audit --json`` object."""
+
+    model: Model
+    selection: Selection
+    households: int
+    selections: pl.DataFrame  # household_id, month, score, selected (+ groups, rank...)
+    table: pl.DataFrame
+    cutoffs: dict
+
+    def as_dict(self) -> dict[str, Any]:
+        m = self.model
+        sel = self.selection.describe()
+        return {
+            "model": {"id": m.id, "title": m.title, "sha256": m.sha256,
+                      "coefficients_status": m.coefficients_status(),
+                      "provenance": m.provenance_line()},
+            "budget": {**sel, "households": self.households,
+                       "selected": int(self.selections["selected"].sum()),
+                       "cutoff_score": {k: _clean(v) for k, v in self.cutoffs.items()}},
+            "groups": [{k: _clean(r[k]) for k in GROUP_KEYS}
+                       for r in self.table.iter_rows(named=True)],
+            "notes": {
+                "bootstrap": "intervalles à 95 % : rééchantillonnage des foyers (tirage "
+                             "multinomial), sélection fixée / households resampled, selection fixed",
+                "band": f"flag : rapport au groupe de référence hors de [{BAND[0]}, {BAND[1]}]",
+                "bas_revenus": SEUIL_BAS_REVENUS_SOURCE,
+                "random_baseline": "random_selected : même nombre de contrôles tirés au hasard",
+            },
+        }
+
+    def selections_table(self) -> pl.DataFrame:
+        """The ``selections.parquet`` columns: household_id, month, score, selected."""
+        return self.selections.select("household_id", "month", "score", "selected")
+
+
+def run_audit(population: pl.DataFrame | pl.LazyFrame | str | Path,
+              model: Model | str = "cnaf-2014", *, budget: int | None = None,
+              share: float | None = None, threshold: float | None = None,
+              quota_by: str | None = None, by: str | list[str] | None = None,
+              reference: dict | None = None, n_boot: int = 200, seed: int = 0) -> AuditResult:
+    """Score ``population``, select the month's controls and build the group table.
+
+    ``budget`` is the number of controls per month (default: 166,000 a year scaled to the
+    population); ``by`` a list of columns (each, and their intersection), default the built-in
+    groups; ``reference`` maps a grouping (``"famille_type"``) to its reference group label.
+    """
+    m = load_model(model)
+    if isinstance(population, (str, Path)):
+        population = read_population(population)
+    sel = Selection(budget_per_month=budget, share=share, threshold=threshold, quota_by=quota_by,
+                    seed=seed)
+    sel.check()
+    frame = prepare(population, m)
+    specs = parse_by(by, frame.columns, list(BUILTIN_GROUPS))
+    selected = select(frame, sel)
+    table = group_table(selected, specs, reference=reference, n_boot=n_boot, seed=seed)
+    return AuditResult(m, sel, frame.height, selected, table, cutoff_scores(selected))
+
+
+def audit_population(population: pl.DataFrame | pl.LazyFrame | str | Path,
+                     model: Model | str = "cnaf-2014", **kwargs: Any) -> dict[str, Any]:
+    """The audit as a JSON-ready dict (see :func:`run_audit` for the options)."""
+    return run_audit(population, model, **kwargs).as_dict()
+
+
+def read_population(path: str | Path) -> pl.DataFrame:
+    """Read a population table (Parquet or CSV), with a one-line error naming the file."""
+    from profilage.errors import ProfilageError
+
+    p = Path(path)
+    if not p.is_file():
+        raise ProfilageError("file not found", field="--population", source=str(p))
+    try:
+        if p.suffix.lower() == ".csv":
+            return pl.read_csv(p, infer_schema_length=10_000, try_parse_dates=True)
+        return pl.read_parquet(p)
+    except Exception as e:  # polars raises several types for unreadable files
+        raise ProfilageError(f"cannot read table: {str(e).splitlines()[0]}", field="--population",
+                             source=str(p)) from None

@@ -1,0 +1,134 @@
+"""Score a population and attach the audit's built-in groups (one vectorised pass).
+
+Built-in groups need no configuration. A population column of the same name (the generator
+writes ``famille_type`` and ``aah_travaille``) takes precedence over the derived one.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from profilage.engine import compile_model
+from profilage.errors import ProfilageError
+from profilage.features import DOSSIER_COLUMNS, FEATURES, conform, derive_features
+from profilage.models import Model, load_model
+
+#: CNAF low-income threshold ("seuil de bas revenus"), euros per consumption unit and month, 2019
+#: (sources.md section 3: CNAF). Applied to resources *including* benefits, CAF unit scale.
+SEUIL_BAS_REVENUS = 1097.0
+SEUIL_BAS_REVENUS_SOURCE = "CNAF, seuil de bas revenus 2019 : 1 097 € par UC et par mois"
+
+#: Holder's age bands (completed years): label, lower bound (inclusive), upper bound (exclusive).
+AGE_BANDS = (("moins_25", None, 25), ("25_34", 25, 35), ("35_49", 35, 50), ("50_59", 50, 60),
+             ("60_plus", 60, None))
+
+FAMILLES = ("personne_seule", "couple_sans_enfant", "couple_avec_enfants", "monoparentale")
+
+#: Built-in groups: column -> (French label, English label).
+BUILTIN_GROUPS: dict[str, tuple[str, str]] = {
+    "famille_type": ("Type de famille", "Family type"),
+    "sexe_allocataire": ("Sexe de l'allocataire", "Holder's sex"),
+    "tranche_age": ("Tranche d'âge de l'allocataire", "Holder's age band"),
+    "rsa": ("Touche le RSA", "Receives RSA"),
+    "aah": ("Touche l'AAH", "Receives AAH"),
+    "aah_travaille": ("AAH et en emploi (ESAT compris)", "AAH while working (incl. ESAT)"),
+    "qpv": ("Habite un QPV", "Lives in a priority neighbourhood"),
+    "decile_revenu_uc": ("Décile de revenu disponible par UC", "Disposable income per unit decile"),
+    "bas_revenus": ("Sous le seuil de bas revenus (1 097 €/UC)", "Below the low-income threshold"),
+}
+
+#: Columns the audit frame always has.
+CORE = ("household_id", "month", "score")
+
+
+def _working(prefix: str) -> pl.Expr:
+    return pl.col(f"{prefix}_activite").is_in(["salarie", "independant"])
+
+
+def _amount(name: str, received: pl.Expr) -> pl.Expr:
+    return pl.when(received == False).then(0.0).otherwise(pl.col(f"montant_{name}"))
+
+
+def _pre_columns() -> list[pl.Expr]:
+    """Columns computed from dossier fields before feature derivation."""
+    couple = pl.col("conjoint").fill_null(False)
+    aah = pl.col("alloc_aah") | (couple & pl.col("conj_aah"))
+    resources = (pl.col("alloc_revenu_mensuel")
+                 + pl.when(couple).then(pl.col("conj_revenu_mensuel")).otherwise(0.0)
+                 + pl.col("autres_revenus_mensuels").fill_null(0.0)
+                 + _amount("rsa", pl.col("rsa")) + _amount("aah", aah)
+                 + _amount("prime_activite", pl.col("prime_activite"))
+                 + _amount("aide_logement", pl.col("aide_logement"))
+                 + _amount("allocations_familiales", pl.col("allocations_familiales")))
+    return [
+        pl.col("reference_month").alias("_month"),
+        resources.alias("_ressources"),
+        ((pl.col("alloc_aah") & _working("alloc"))
+         | (couple & pl.col("conj_aah") & _working("conj"))).alias("_aah_travaille"),
+    ]
+
+
+def _decile(col: str) -> pl.Expr:
+    r = pl.col(col).rank("ordinal").over("month")
+    n = pl.col(col).count().over("month")
+    return ((r - 1) * 10 // n + 1).cast(pl.Int8)
+
+
+def group_exprs(have: set[str]) -> list[pl.Expr]:
+    """Built-in group columns over a scored feature frame (population columns win)."""
+    out = []
+    if "famille_type" not in have:
+        couple, kids = pl.col("a_conjoint"), pl.col("nb_enfants") > 0
+        out.append(pl.when(couple & kids).then(pl.lit("couple_avec_enfants"))
+                   .when(couple).then(pl.lit("couple_sans_enfant"))
+                   .when(kids).then(pl.lit("monoparentale"))
+                   .when(couple.is_not_null()).then(pl.lit("personne_seule"))
+                   .alias("famille_type"))
+    age = pl.col("age_allocataire")
+    band = pl.when(age.is_null()).then(pl.lit(None, dtype=pl.String))
+    for label, _lo, hi in AGE_BANDS:
+        band = band.when(age < hi).then(pl.lit(label)) if hi is not None else band
+    band = band.otherwise(pl.lit(AGE_BANDS[-1][0]))
+    out.append(band.alias("tranche_age"))
+    if "aah_travaille" not in have:
+        out.append(pl.col("_aah_travaille").alias("aah_travaille"))
+    out.append((pl.col("_ressources") / pl.col("nb_uc")).alias("revenu_disponible_uc"))
+    return out
+
+
+def prepare(population: pl.DataFrame | pl.LazyFrame, model: Model | str = "cnaf-2014", *,
+            keep: list[str] | None = None, features: bool = False, contributions: bool = False
+            ) -> pl.DataFrame:
+    """Score a population and add ``month`` and the built-in group columns.
+
+    ``keep`` names extra population columns to carry (e.g. ``departement``); ``features`` keeps
+    every model input, ``contributions`` every criterion's contribution (for proxies).
+    """
+    m = load_model(model)
+    lf = population.lazy()
+    names = lf.collect_schema().names()
+    if "household_id" not in names:
+        lf = lf.with_row_index("household_id").with_columns(pl.col("household_id").cast(pl.Int64))
+        names = ["household_id", *names]
+    extra = [c for c in names if c not in DOSSIER_COLUMNS and c not in FEATURES]
+    lf = conform(lf).with_columns(_pre_columns())
+    feats = derive_features(lf, keep=[*extra, "_month", "_ressources", "_aah_travaille"])
+    scored = compile_model(m).score(feats, contributions=contributions)
+    have = set(extra)
+    scored = scored.with_columns(group_exprs(have)).rename({"_month": "month"})
+    scored = scored.with_columns(
+        _decile("revenu_disponible_uc").alias("decile_revenu_uc"),
+        (pl.col("revenu_disponible_uc") < SEUIL_BAS_REVENUS).alias("bas_revenus"),
+    )
+    cols = [*CORE, "score_low", "score_high", "logit_low", "logit_high", *BUILTIN_GROUPS,
+            "revenu_disponible_uc"]
+    cols += [c for c in (keep or extra) if c not in cols]
+    if features:
+        cols += [f for f in FEATURES if f not in cols]
+    if contributions:
+        cols += [c for c in scored.collect_schema().names()
+                 if (c.startswith("c__") or c.startswith("m__")) and c not in cols]
+    missing = [c for c in (keep or []) if c not in scored.collect_schema().names()]
+    if missing:
+        raise ProfilageError("column not in the population", field=missing[0])
+    return scored.select(cols).collect()

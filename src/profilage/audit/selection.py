@@ -1,0 +1,163 @@
+"""Whom the institution controls: the month's highest scores up to the control budget.
+
+Three ways to select, as the institution could: a number of controls per month (default: the
+CNAF's about 166,000 data-mining controls of 2024, scaled to the population's size), a share of
+households, or a score threshold; optionally with per-département quotas proportional to the
+number of households. Ties are broken deterministically: higher score first, then the smaller
+``household_id``. A random draw of the same size (the "random-control baseline") is made beside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from profilage.errors import ProfilageError
+
+#: Controls triggered by the data-mining score in 2024 (CNAF; sources.md section 3).
+CONTROLES_PAR_AN = 166_000
+#: Beneficiary households, Dec 2023 (Insee Focus 348; sources.md section 3).
+FOYERS_NATIONAUX = 13_800_000
+BUDGET_SOURCE = ("CNAF 2024 : environ 166 000 contrôles déclenchés par le score par an, pour 13,8 M "
+                 "de foyers (Insee Focus 348), soit 166 000 × N / 13,8 M / 12 par mois")
+
+
+def default_budget_per_month(households: int) -> int:
+    """166,000 controls a year for 13.8 M households, scaled to ``households``, per month (>= 1)."""
+    return max(1, round(CONTROLES_PAR_AN * households / FOYERS_NATIONAUX / 12))
+
+
+@dataclass
+class Selection:
+    """How households are selected; exactly one of the three may be set (none: default budget)."""
+
+    budget_per_month: int | None = None
+    share: float | None = None
+    threshold: float | None = None
+    quota_by: str | None = None
+    seed: int = 0
+    # filled by select()
+    method: str = field(default="", init=False)
+    budgets: dict = field(default_factory=dict, init=False)
+
+    def check(self) -> None:
+        given = [n for n, v in (("--budget-per-month", self.budget_per_month), ("--share", self.share),
+                                ("--threshold", self.threshold)) if v is not None]
+        if len(given) > 1:
+            raise ProfilageError(f"choose one of {', '.join(given)}", field=given[1])
+        if self.budget_per_month is not None and (
+                not isinstance(self.budget_per_month, int) or self.budget_per_month < 1):
+            raise ProfilageError(f"expected a whole number >= 1, got {self.budget_per_month!r}",
+                                 field="--budget-per-month")
+        if self.share is not None and not (0 < self.share <= 1):
+            raise ProfilageError(f"expected a share in (0, 1], got {self.share!r}", field="--share")
+        if self.threshold is not None and not (0 <= self.threshold <= 1):
+            raise ProfilageError(f"expected a score in [0, 1], got {self.threshold!r}",
+                                 field="--threshold")
+
+    def describe(self) -> dict:
+        return {"method": self.method, "budget_per_month": self.budget_per_month,
+                "share": self.share, "threshold": self.threshold, "quota_by": self.quota_by,
+                "budgets": self.budgets,
+                "source": BUDGET_SOURCE if self.method == "default_budget" else None}
+
+
+def _largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
+    """Split ``total`` proportionally to ``weights`` into integers summing to ``total``
+    (Hamilton's largest-remainder method; equal remainders go to the larger cell first)."""
+    raw = total * weights / weights.sum()
+    base = np.floor(raw).astype(np.int64)
+    rest = total - int(base.sum())
+    order = np.lexsort((-weights, -(raw - base)))  # largest remainder, then the larger cell
+    base[order[:rest]] += 1
+    return np.minimum(base, weights.astype(np.int64))
+
+
+def select(frame: pl.DataFrame, sel: Selection | None = None, *, score: str = "score"
+           ) -> pl.DataFrame:
+    """Add ``rank`` (0 = highest score of its month), ``selected``, ``top_decile``,
+    ``random_selected`` (same number drawn at random) and ``budget`` (the month's) to ``frame``.
+
+    ``frame`` needs ``household_id``, ``month`` and the score column.
+    """
+    sel = sel or Selection()
+    sel.check()
+    if sel.quota_by is not None and sel.quota_by not in frame.columns:
+        raise ProfilageError(f"unknown column {sel.quota_by!r}", field="--quota-by")
+    if sel.quota_by is not None and sel.threshold is not None:
+        raise ProfilageError("quotas need a number of controls, not a threshold", field="--quota-by")
+    df = frame.sort(["month", score, "household_id"], descending=[False, True, False],
+                    nulls_last=True, maintain_order=False)
+    df = df.with_columns(rank=pl.int_range(pl.len(), dtype=pl.Int64).over("month"),
+                         _n=pl.len().over("month"))
+    months = df.group_by("month", maintain_order=True).agg(n=pl.len())
+    ns = dict(zip(months["month"].to_list(), months["n"].to_list()))
+    if sel.threshold is not None:
+        sel.method = "threshold"
+        df = df.with_columns(selected=pl.col(score).fill_null(-1.0) >= sel.threshold)
+        counts = df.group_by("month").agg(k=pl.col("selected").sum())
+        budgets = dict(zip(counts["month"].to_list(), counts["k"].to_list()))
+    else:
+        if sel.share is not None:
+            sel.method = "share"
+            budgets = {mo: max(1, round(sel.share * n)) if n else 0 for mo, n in ns.items()}
+        elif sel.budget_per_month is not None:
+            sel.method = "budget"
+            budgets = {mo: sel.budget_per_month for mo in ns}
+            too_big = [mo for mo, n in ns.items() if sel.budget_per_month > n]
+            if too_big:
+                raise ProfilageError(
+                    f"budget {sel.budget_per_month} exceeds the {ns[too_big[0]]} households of "
+                    f"month {too_big[0]}", field="--budget-per-month")
+        else:
+            sel.method = "default_budget"
+            budgets = {mo: default_budget_per_month(n) for mo, n in ns.items()}
+        bud = pl.DataFrame({"month": list(budgets), "budget": list(budgets.values())},
+                           schema={"month": df.schema["month"], "budget": pl.Int64})
+        if sel.quota_by is None:
+            df = df.join(bud, on="month", how="left").with_columns(
+                selected=(pl.col("rank") < pl.col("budget")) & pl.col(score).is_not_null())
+        else:
+            q = sel.quota_by
+            cells = df.group_by(["month", q]).agg(n=pl.len()).sort(["month", q], nulls_last=True)
+            parts = []
+            for mo, total in budgets.items():
+                c = cells.filter(pl.col("month") == mo) if mo is not None else cells.filter(
+                    pl.col("month").is_null())
+                quotas = _largest_remainder(total, c["n"].to_numpy().astype(np.float64))
+                parts.append(c.with_columns(quota=pl.Series(quotas, dtype=pl.Int64)))
+            quotas = pl.concat(parts).drop("n")
+            df = df.join(quotas, on=["month", q], how="left", nulls_equal=True).with_columns(
+                _qrank=pl.int_range(pl.len(), dtype=pl.Int64).over(["month", q]))
+            df = df.with_columns(selected=(pl.col("_qrank") < pl.col("quota"))
+                                 & pl.col(score).is_not_null()).drop("_qrank", "quota")
+            df = df.drop([c for c in ("budget",) if c in df.columns])
+    sel.budgets = {months_label(k): int(v) for k, v in budgets.items()}
+    if "budget" not in df.columns:
+        bud = pl.DataFrame({"month": list(budgets), "budget": list(budgets.values())},
+                           schema={"month": df.schema["month"], "budget": pl.Int64})
+        df = df.join(bud, on="month", how="left")
+    # Random-control baseline: the same number of households per month (and per quota cell),
+    # drawn uniformly; numpy keys keep it vectorised and reproducible with the seed.
+    rng = np.random.default_rng(sel.seed)
+    df = df.with_columns(_key=pl.Series(rng.random(df.height)))
+    part = ["month"] + ([sel.quota_by] if sel.quota_by else [])
+    df = df.with_columns(
+        _rrank=pl.col("_key").rank("ordinal").over(part) - 1,
+        _k=pl.col("selected").sum().over(part),
+    ).with_columns(random_selected=pl.col("_rrank") < pl.col("_k"))
+    top = (pl.col("_n") / 10).ceil().cast(pl.Int64)
+    return df.with_columns(top_decile=pl.col("rank") < top).drop("_key", "_rrank", "_k", "_n")
+
+
+def cutoff_scores(selected: pl.DataFrame, score: str = "score") -> dict:
+    """Lowest selected score per month: the score a household needed to be controlled."""
+    c = selected.filter(pl.col("selected")).group_by("month").agg(pl.col(score).min())
+    return {months_label(m): s for m, s in zip(c["month"].to_list(), c[score].to_list())}
+
+
+def months_label(m) -> str:
+    return "" if m is None else (m.strftime("%Y-%m") if hasattr(m, "strftime") else str(m))
+
