@@ -8,8 +8,10 @@ import pytest
 
 from profilage.features import DOSSIER_COLUMNS, derive_features
 from profilage.population import generate_population
-from profilage.population.calibration import FAMILY_SHARES
+from profilage.population.calibration import FAMILLES, FAMILY_KEYS, published_margins
 from profilage.scoring import score_dossiers_frame
+
+FAMILY_SHARES = {f: published_margins()[k]["valeur"] for f, k in zip(FAMILLES, FAMILY_KEYS)}
 
 N = 200_000
 
@@ -156,3 +158,41 @@ def test_cli_generate_bad_input(cli, tmp_path):
             "--reference-month", "2024-13")
     assert r.returncode == 2 and "--reference-month" in r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_report_on_the_population_is_within_every_tolerance(pop):
+    from profilage.population.report import population_report
+
+    rep = population_report(pop)
+    assert rep["households"] == N
+    bad = [(r["id"], r["generated"], r["min"], r["max"]) for r in rep["rows"] if not r["ok"]]
+    assert bad == []
+    ids = {r["id"] for r in rep["rows"]}
+    assert {"part_rsa", "part_aide_logement", "part_qpv", "femmes_monoparentales",
+            "part_prime_activite", "taux_effort_median_al"} <= ids
+    rsa = next(r for r in rep["rows"] if r["id"] == "part_rsa")
+    assert rsa["published"] == 0.13 and "Insee Focus 348" in rsa["source"]
+    assert rsa["generated"] == pytest.approx(pop["rsa"].mean())
+
+
+def test_cli_report_exit_codes(cli, tmp_path):
+    good = tmp_path / "pop.parquet"
+    generate_population(20_000, seed=2).write_parquet(good)
+    r = cli("population", "report", str(good), "--json")
+    assert r.returncode == 0, r.stderr
+    import json
+
+    rep = json.loads(r.stdout)
+    assert rep["ok"] is True and rep["households"] == 20_000
+    # A population without RSA households is out of tolerance: exit 1, named on stderr.
+    bad = tmp_path / "bad.parquet"
+    generate_population(20_000, seed=2).with_columns(rsa=False).write_parquet(bad)
+    r = cli("population", "report", str(bad))
+    assert r.returncode == 1
+    assert "part_rsa" in r.stderr and "HORS" in r.stdout
+    r = cli("population", "report", str(tmp_path / "missing.parquet"))
+    assert r.returncode == 2 and "file not found" in r.stderr
+    other = tmp_path / "other.parquet"
+    pl.DataFrame({"x": [1]}).write_parquet(other)
+    r = cli("population", "report", str(other))
+    assert r.returncode == 2 and "famille_type" in r.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -94,3 +95,47 @@ def generate(
     else:
         console.print(f"{rows:,} foyers / households → {out} ({elapsed:.1f} s, graine / seed "
                       f"{seed})")
+
+
+def _pct(x: float | None, kind_mean: bool = False) -> str:
+    if x is None:
+        return "—"
+    return f"{x:.3f}" if kind_mean else f"{100 * x:.1f} %"
+
+
+@app.command("report")
+def report(
+    file: Path = typer.Argument(..., help="Population Parquet (population generate)."),
+    json_out: bool = typer.Option(False, "--json", help="Sortie JSON / JSON output."),
+) -> None:
+    """Chiffres publiés vs générés / published vs generated marginals (exit 1 if out of band)."""
+    from rich.table import Table
+
+    from profilage.population.report import population_report
+
+    rep = population_report(file)
+    if json_out:
+        print_json({"file": str(file), **rep})
+    else:
+        t = Table(title=f"Population {file} — {rep['households']:,} foyers / households")
+        for col in ("statistique", "publié", "tolérance", "± éch.", "généré", "écart", "état"):
+            t.add_column(col, justify="left" if col == "statistique" else "right")
+        for r in rep["rows"]:
+            mean = r["id"] == "personnes_par_foyer"
+            tol = f"{_pct(r['min'], mean)}–{_pct(r['max'], mean)}"
+            diff = r["difference"]
+            diff_s = "—" if diff is None else (f"{diff:+.3f}" if mean else f"{100 * diff:+.1f} pt")
+            state = "[green]OK[/]" if r["ok"] else "[red bold]HORS / OUT[/]"
+            t.add_row(f"{r['libelle_fr']} ({r['year']})"
+                      + (" [dim]calé[/]" if r["usage"] == "calage" else ""),
+                      _pct(r["published"], mean), tol, _pct(r["sampling_margin"], mean),
+                      _pct(r["generated"], mean), diff_s, state)
+        console.print(t)
+        console.print("[dim]Sources : data/population_marges.csv (colonne source). « calé » : "
+                      "marge imposée par le calage ; les autres sont des contrôles.[/]")
+    if not rep["ok"]:
+        bad = ", ".join(r["id"] for r in rep["rows"] if not r["ok"])
+        err_console.print(f"hors tolérance / out of tolerance: {bad}", markup=False)
+        # sys.exit, not typer.Exit: the entry point runs click with standalone_mode=False,
+        # where typer.Exit's code would be returned, not used.
+        sys.exit(1)

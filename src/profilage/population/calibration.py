@@ -19,19 +19,24 @@ import numpy as np
 FAMILLES = ("personne_seule", "couple_sans_enfant", "couple_avec_enfants", "monoparentale")
 #: Axes of the joint table, in order.
 AXES = ("famille_type", "qpv", "rsa", "aide_logement", "aah")
+#: Margin ids (data/population_marges.csv) of the family-type shares, in FAMILLES order.
+FAMILY_KEYS = ("part_personnes_seules", "part_couples_sans_enfant", "part_couples_avec_enfants",
+               "part_monoparentales")
 
-#: Published national figures the table is raked on (sources.md section 3).
-FAMILY_SHARES = {"personne_seule": 0.47, "couple_sans_enfant": 0.04,
-                 "couple_avec_enfants": 0.33, "monoparentale": 0.16}
-QPV_SHARE = 1.81 / 13.8                     # 1.81 M households of 13.8 M (Insee Focus 348)
-RSA_SHARE = 0.13                            # Insee Focus 348, Dec 2023
-RSA_SHARE_QPV = 0.25
-AL_SHARE = 0.42
-AL_SHARE_QPV = 0.63
-AAH_SHARE = 1.35 / 13.8                     # AAH recipients (DREES) over households: an upper
-#                                             bound on households (a few couples hold two)
-#: RSA households by family situation, Dec 2021 (Insee chiffres-clés 2407796): shares only.
-RSA_BY_FAMILY = {"personne_seule": 1_072_800, "monoparentale": 620_600, "couples": 237_500}
+
+
+def published_margins() -> dict[str, dict]:
+    """Published marginals (``data/population_marges.csv``): id -> row (valeur, min, max...)."""
+    import polars as pl
+
+    from profilage.resources import resource_dir
+
+    df = pl.read_csv(resource_dir("data") / "population_marges.csv")
+    return {r["id"]: r for r in df.iter_rows(named=True)}
+
+
+def _v(margins: dict[str, dict], key: str) -> float:
+    return float(margins[key]["valeur"])
 
 
 @dataclass(frozen=True)
@@ -66,27 +71,30 @@ def _seed_table() -> np.ndarray:
 
 
 def default_targets() -> list[Target]:
-    """The published margins as targets over the table's axes."""
-    fam = np.array([FAMILY_SHARES[f] for f in FAMILLES])
+    """The published margins (``usage = calage`` in the CSV) as targets over the table's axes."""
+    m = published_margins()
+    fam = np.array([_v(m, k) for k in FAMILY_KEYS])
     fam = fam / fam.sum()
-    # RSA by family type: Insee composition scaled to the Dec 2023 RSA share; couples' RSA
-    # households are split between couples with and without children by their weight.
-    total = sum(RSA_BY_FAMILY.values())
-    comp = {k: v / total * RSA_SHARE for k, v in RSA_BY_FAMILY.items()}
+    rsa, q, rsa_q = _v(m, "part_rsa"), _v(m, "part_qpv"), _v(m, "part_rsa_qpv")
+    al, al_q, aah = _v(m, "part_aide_logement"), _v(m, "part_aide_logement_qpv"), _v(m, "part_aah")
+    # RSA by family type: Insee composition (Dec 2021) scaled to the Dec 2023 RSA share;
+    # couples' RSA households are split between couples with and without children by weight.
+    comp = {k: _v(m, f"rsa_part_{k}") for k in ("personnes_seules", "monoparentales", "couples")}
+    total = sum(comp.values())
+    comp = {k: v / total * rsa for k, v in comp.items()}
     couples = fam[1] + fam[2]
-    rsa_joint = np.array([comp["personne_seule"], comp["couples"] * fam[1] / couples,
-                          comp["couples"] * fam[2] / couples, comp["monoparentale"]])
+    rsa_joint = np.array([comp["personnes_seules"], comp["couples"] * fam[1] / couples,
+                          comp["couples"] * fam[2] / couples, comp["monoparentales"]])
     fam_rsa = np.stack([fam - rsa_joint, rsa_joint], axis=1)
-    q = QPV_SHARE
-    qpv_rsa = np.array([[1 - q - (RSA_SHARE - q * RSA_SHARE_QPV), RSA_SHARE - q * RSA_SHARE_QPV],
-                        [q * (1 - RSA_SHARE_QPV), q * RSA_SHARE_QPV]])
-    qpv_al = np.array([[1 - q - (AL_SHARE - q * AL_SHARE_QPV), AL_SHARE - q * AL_SHARE_QPV],
-                       [q * (1 - AL_SHARE_QPV), q * AL_SHARE_QPV]])
+    qpv_rsa = np.array([[1 - q - (rsa - q * rsa_q), rsa - q * rsa_q],
+                        [q * (1 - rsa_q), q * rsa_q]])
+    qpv_al = np.array([[1 - q - (al - q * al_q), al - q * al_q],
+                       [q * (1 - al_q), q * al_q]])
     return [
         Target(("famille_type", "rsa"), fam_rsa),
         Target(("qpv", "rsa"), qpv_rsa),
         Target(("qpv", "aide_logement"), qpv_al),
-        Target(("aah",), np.array([1 - AAH_SHARE, AAH_SHARE])),
+        Target(("aah",), np.array([1 - aah, aah])),
     ]
 
 

@@ -25,6 +25,7 @@ exist (cited inline); the calibrated margins are checked by ``profilage populati
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 
 import numpy as np
@@ -42,6 +43,7 @@ RSA_BASE = 607.75            # RSA montant forfaitaire, one person (décret 2023
 RSA_FORFAIT_LOGEMENT = (72.93, 145.86, 180.50)  # 1, 2, 3+ persons
 PA_BASE = 595.25             # prime d'activité montant forfaitaire, one person
 PA_BONUS_MAX = 173.75        # individual bonus reached at about one Smic (approximation)
+PA_TAKE_UP = 0.73            # share of eligible households that claim it (see below)
 SMIC_NET = 1398.69           # monthly net Smic, Jan 2024 (35 h)
 AAH_MAX = 971.37             # AAH full rate
 AF_2, AF_3, AF_EXTRA, AF_14 = 141.99, 323.91, 181.92, 71.00  # allocations familiales
@@ -65,6 +67,7 @@ def parse_reference_month(value: str | dt.date) -> dt.date:
                              ) from None
 
 
+@functools.cache
 def departements() -> pl.DataFrame:
     """Département codes, names and population (weights) from ``data/``."""
     from profilage.resources import resource_dir
@@ -83,13 +86,19 @@ def _choice(rng: np.random.Generator, n: int, p) -> np.ndarray:
 
 
 def _cond_choice(rng: np.random.Generator, group: np.ndarray, probs) -> np.ndarray:
-    """Draw one category per row from the row of ``probs`` its ``group`` selects."""
+    """Draw one category per row from the row of ``probs`` its ``group`` selects.
+
+    One ``searchsorted`` for all rows: row ``g``'s cumulative probabilities are shifted by
+    ``g`` so the rows sit one after another on [0, G], and ``u + g`` falls in row ``g``.
+    """
     probs = np.asarray(probs, dtype=float)
+    n_groups, k = probs.shape
     cdf = np.cumsum(probs / probs.sum(axis=1, keepdims=True), axis=1)
     cdf[:, -1] = 1.0
-    u = rng.random(group.shape[0])
-    c = cdf[group]
-    return (u[:, None] >= c).sum(axis=1).astype(np.int16)
+    flat = (cdf + np.arange(n_groups)[:, None]).ravel()
+    g = group.astype(np.int64)
+    pos = np.searchsorted(flat, rng.random(group.shape[0]) + g, side="right")
+    return np.minimum(pos - g * k, k - 1).astype(np.int16)
 
 
 def _lognormal(rng: np.random.Generator, median, sigma, n: int) -> np.ndarray:
@@ -262,7 +271,7 @@ def _chunk(seed: int, index: int, n: int, start_id: int, ref: dt.date) -> pl.Dat
     # --- children ---
     nkids = np.zeros(n, dtype=np.int64)
     k = _cond_choice(rng, np.where(mono, 1, 0),
-                     [[.40, .40, .15, .035, .015], [.55, .30, .11, .03, .01]]) + 1
+                     [[.33, .42, .18, .05, .02], [.50, .32, .13, .04, .01]]) + 1
     nkids = np.where(has_kids, k, 0)
     youngest_parent = np.where(couple, np.minimum(age, conj_age), age)
     max_child_age = np.clip(youngest_parent - 17, 0, 20)
@@ -311,10 +320,10 @@ def _chunk(seed: int, index: int, n: int, start_id: int, ref: dt.date) -> pl.Dat
     persons = 1 + couple.astype(np.int64) + nkids
     rent = np.select(
         [statut == 0, statut == 1, statut == 4],
-        [_lognormal(rng, (450.0 + 90.0 * (persons - 1)) * np.where(paris, 1.5,
+        [_lognormal(rng, (465.0 + 90.0 * (persons - 1)) * np.where(paris, 1.5,
                                                                    np.where(idf, 1.25, 1.0)),
                     0.3, n),
-         _lognormal(rng, 330.0 + 45.0 * (persons - 1), 0.2, n),
+         _lognormal(rng, 385.0 + 50.0 * (persons - 1), 0.2, n),
          _lognormal(rng, 420.0, 0.2, n)], 0.0)
     rent = np.round(rent, 0)
 
@@ -342,7 +351,10 @@ def _chunk(seed: int, index: int, n: int, start_id: int, ref: dt.date) -> pl.Dat
     earn_pro = a_earn + c_earn
     pa_raw = (PA_BASE * comp + 0.61 * earn_pro + bonus(a_earn) + bonus(c_earn)
               - np.maximum(PA_BASE * comp, resources + montant_aah + fl))
-    montant_pa = np.where((earn_pro > 0) & (pa_raw >= 15.0), np.round(pa_raw, 2), 0.0)
+    # Take-up: about a third of eligible households do not claim it (DREES estimates of
+    # non-recours); PA_TAKE_UP is set so the share matches the published 4.55 M households.
+    claims = rng.random(n) < PA_TAKE_UP
+    montant_pa = np.where((earn_pro > 0) & (pa_raw >= 15.0) & claims, np.round(pa_raw, 2), 0.0)
     prime_activite = montant_pa > 0
     # Housing aid (simplified APL/ALS scale, zone 2): capped rent + charges - participation.
     plafond = np.where(persons == 1, 265.0, np.where((persons == 2) & couple, 325.0,
@@ -397,7 +409,8 @@ def _chunk(seed: int, index: int, n: int, start_id: int, ref: dt.date) -> pl.Dat
         _str_series("departement", dep_codes, dep_idx),
         pl.Series("aah", aah),
         pl.Series("aah_travaille", aah_travaille),
-        pl.Series("reference_month", [ref] * n, dtype=pl.Date),
+        pl.Series("reference_month", np.full(n, (ref - dt.date(1970, 1, 1)).days, np.int32)
+                  ).cast(pl.Date),
         _date_series("alloc_date_naissance", alloc_birth),
         pl.Series("alloc_age", age, dtype=pl.Int32),
         _str_series("alloc_sexe", sexes, female.astype(np.int64)),
