@@ -26,7 +26,8 @@ def _person(rng: random.Random) -> dict:
     for k, v in (("sexe", rng.choice("FM")), ("activite", rng.choice(ACTS)),
                  ("mois_travailles_12m", rng.randint(0, 12)),
                  ("revenu_mensuel", rng.choice([0, 450.5, 850, 1500, 2600, rng.uniform(0, 4000)])),
-                 ("aah", rng.random() < 0.2), ("esat", rng.random() < 0.3)):
+                 ("aah", rng.random() < 0.2), ("esat", rng.random() < 0.3),
+                 ("nationalite", rng.choice(["francaise", "europeenne", "extra_europeenne"]))):
         x = _maybe(rng, v)
         if x is not None:
             p[k] = x
@@ -87,7 +88,16 @@ def random_dossier(rng: random.Random) -> dict:
         if x is not None:
             hist[k] = x
     d["historique"] = hist
-    if rng.random() < 0.3:
-        d["c2s"] = {"premiere_demande": rng.random() < 0.5,
-                    "ressources_annuelles": round(rng.uniform(0, 20000), 2)}
+    if rng.random() < 0.6:
+        c2s = {}
+        for k, v in (("premiere_demande", rng.random() < 0.5),
+                     ("ressources_annuelles", round(rng.uniform(0, 20000), 2)),
+                     ("pension_invalidite", rng.random() < 0.2),
+                     ("consommation_soins", rng.random() < 0.5),
+                     ("indemnites_journalieres", rng.random() < 0.3),
+                     ("contact_assurance_maladie", rng.random() < 0.5)):
+            x = _maybe(rng, v)
+            if x is not None:
+                c2s[k] = x
+        d["c2s"] = c2s
     return d

@@ -21,14 +21,16 @@ Format (``format_version`` 1)::
                                    "value" (category) | "min", "max" (bin, null = unbounded),
                                    "coefficient"|null, "status", "source",
                                    "coefficient_min"|null, "coefficient_max"|null}]}],
-     "redacted": [{"id", "label_fr", "label_en", "status": "redacted", "source"}],
+     "redacted": [{"id", "label_fr", "label_en", "status": "redacted", "source",
+                   "contribution_min"|null, "contribution_max"|null}],
      "protected_grounds": [{"ground", "label_fr", "criteria": [ids]}],
      "features": {name: {"kind", "label_fr", "label_en", "description", "categories", "min"}}}
 
 How a client scores a household (same rules as ``profilage.engine``): a bin matches
 ``min <= x < max``; a criterion with ``presence`` takes its ``absent`` modality when the presence
 feature is false; an unknown input contributes [lowest, highest] coefficient of its modalities;
-an unknown coefficient contributes [coefficient_min, coefficient_max] (null = unbounded).
+an unknown coefficient contributes [coefficient_min, coefficient_max] (null = unbounded); a
+redacted criterion with a contribution range adds it to the intercept's bounds.
 """
 
 from __future__ import annotations
@@ -120,7 +122,9 @@ def model_to_json_dict(model: Model) -> dict[str, Any]:
         "criteria": [criterion_to_json(c) for c in model.criteria],
         "redacted": [{"id": c.id, "label_fr": c.label_fr, "label_en": c.label_en,
                       "status": "redacted", "source": c.source,
-                      "protected_ground": c.protected_ground, "notes": c.notes}
+                      "protected_ground": c.protected_ground, "notes": c.notes,
+                      "contribution_min": c.contribution[0] if c.contribution else None,
+                      "contribution_max": c.contribution[1] if c.contribution else None}
                      for c in model.redacted],
         "protected_grounds": protected_grounds(model),
         "features": feature_metadata(model),

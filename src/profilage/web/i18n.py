@@ -32,6 +32,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "monthly_income": ("Revenu mensuel (€)", "Monthly income (€)"),
     "aah": ("Touche l'AAH", "Receives AAH"),
     "esat": ("Travaille en ESAT", "Works in an ESAT"),
+    "nationality": ("Nationalité (modèle 2010 seulement)", "Nationality (2010 model only)"),
     "family": ("Famille", "Family"),
     "family_situation": ("Situation familiale", "Marital situation"),
     "children_ages": ("Âges des enfants", "Children's ages"),
@@ -186,6 +187,9 @@ CHOICES: dict[str, dict[str, tuple[str, str]]] = {
                "proprietaire": ("propriétaire", "owner"), "heberge": ("hébergé·e", "hosted"),
                "autre": ("autre", "other")},
     "sexe": {"F": ("femme", "woman"), "M": ("homme", "man")},
+    "nationalite": {"francaise": ("française", "French"),
+                    "europeenne": ("européenne (hors France)", "European (not French)"),
+                    "extra_europeenne": ("extra-européenne", "non-European")},
 }
 
 

@@ -96,7 +96,7 @@
     var row = {
       reference_month: ref,
       alloc_date_naissance: parseMonth(a.date_naissance, false), alloc_age: v(a.age),
-      alloc_sexe: v(a.sexe), alloc_activite: v(a.activite),
+      alloc_sexe: v(a.sexe), alloc_activite: v(a.activite), alloc_nationalite: v(a.nationalite),
       alloc_mois_travailles_12m: v(a.mois_travailles_12m), alloc_revenu_mensuel: v(a.revenu_mensuel),
       alloc_aah: v(a.aah), alloc_esat: v(a.esat),
       conjoint: hasPartner,
@@ -185,6 +185,8 @@
                                   and(and(and(couple, r.conj_aah), working(r, "conj")),
                                       not(r.conj_esat)));
     f.activite_allocataire = r.alloc_activite;
+    f.activite_conjoint = couple === true ? r.conj_activite : null;
+    f.nationalite = r.alloc_nationalite;
     f.mois_activite_foyer = add(r.alloc_mois_travailles_12m, partnerMonths);
     var revenuTotal = add(r.alloc_revenu_mensuel, partnerIncome,
                           isNull(r.autres_revenus_mensuels) ? 0.0 : r.autres_revenus_mensuels);
@@ -329,7 +331,7 @@
         var cands = [];
         c.value_range.forEach(function (end) {
           var ve = Math.pow(end, c.exponent);
-          cands.push(ve * lo, ve * hi);
+          cands.push(ve === 0 ? 0.0 : ve * lo, ve === 0 ? 0.0 : ve * hi);
         });
         if (c.value_range[0] < 0 && 0 < c.value_range[1]) cands.push(0.0);
         cands = cands.map(function (z) { return isNaN(z) ? 0.0 : z; });
@@ -339,8 +341,11 @@
       }
     } else {
       var val = c.exponent === 1 ? x : Math.pow(x, c.exponent);
-      var a = val * lo, b = val * hi;
-      out = lo !== hi ? [Math.min(a, b), Math.max(a, b)] : [a, a];
+      if (lo === hi) out = [val * lo, val * lo];
+      else {  // an input of 0 contributes 0 even when the coefficient is unbounded (0 * inf)
+        var a = val === 0 ? 0.0 : val * lo, b = val === 0 ? 0.0 : val * hi;
+        out = [Math.min(a, b), Math.max(a, b)];
+      }
     }
     if (c.presence && feats[c.presence] === false) out = [0.0, 0.0];
     return out;
@@ -387,8 +392,15 @@
         protected_ground: c.protected_ground, precarity: c.precarity
       };
     });
-    var lo = sumLo + coefLow(inter), hi = sumHi + coefHigh(inter);
-    if (!model.criteria.length) { lo = coefLow(inter); hi = coefHigh(inter); }
+    // base bounds: intercept plus the ranges given for redacted criteria (Model.base_bounds)
+    var baseLo = coefLow(inter), baseHi = coefHigh(inter);
+    (model.redacted || []).forEach(function (c) {
+      if (!isNull(c.contribution_min) && !isNull(c.contribution_max)) {
+        baseLo += c.contribution_min; baseHi += c.contribution_max;
+      }
+    });
+    var lo = sumLo + baseLo, hi = sumHi + baseHi;
+    if (!model.criteria.length) { lo = baseLo; hi = baseHi; }
     var width = hi - lo;
     var score;
     if (width < NARROW) score = sigmoidExpr((lo + hi) / 2);
