@@ -92,3 +92,65 @@ def test_corrupt_model_file_is_a_clear_error(tmp_path, cli, content, expected):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0] and "corrupt.toml" in lines[0]
     assert "Traceback" not in proc.stderr
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_server_logs_never_contain_dossier_content(tmp_path):
+    """A real `profilage serve`: valid, invalid and hostile dossiers carrying a marker; the
+    server's whole output (access log, errors) must not contain the marker anywhere."""
+    pytest.importorskip("fastapi", reason="the web extra is not installed")
+    import time
+    import urllib.error
+    import urllib.request
+
+    port = _free_port()
+    out = tmp_path / "server.log"
+    with out.open("w") as f:
+        proc = subprocess.Popen([sys.executable, "-m", "profilage", "serve", "--port", str(port)],
+                                stdout=f, stderr=subprocess.STDOUT, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    marker = "SECRET-7f3a-Dupont"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(base + "/api/models", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        dossier = json.loads((ROOT / "personas" / "nathalie.json").read_text())
+        bodies = [
+            {"model": "cnaf-2014", "dossier": {**dossier, "nom": marker}},
+            {"model": "cnaf-2014", "dossier": {**dossier, "allocataire": {"revenu_mensuel": marker}}},
+            {"model": marker, "dossier": dossier},
+            {"model": "cnaf-2014", "dossier": marker},
+            {"model": "cnaf-2014", "dossier": {**dossier, marker: 1}},
+        ]
+        codes = []
+        for b in bodies:
+            for path in ("/api/score", "/api/explain"):
+                req = urllib.request.Request(base + path, data=json.dumps(b).encode(),
+                                             headers={"Content-Type": "application/json"})
+                try:
+                    codes.append(urllib.request.urlopen(req, timeout=30).status)
+                except urllib.error.HTTPError as e:
+                    codes.append(e.code)
+        raw = urllib.request.Request(base + "/api/score", data=b'{"dossier": "' + marker.encode()
+                                     + b'", bad json', headers={"Content-Type": "application/json"})
+        try:
+            urllib.request.urlopen(raw, timeout=30)
+        except urllib.error.HTTPError as e:
+            codes.append(e.code)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    log = out.read_text()
+    assert codes[:2] == [200, 200] and all(c in (200, 404, 422) for c in codes), codes
+    assert "POST /api/score" in log  # the access log is there, without bodies
+    assert marker not in log and "Dupont" not in log

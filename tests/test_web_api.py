@@ -205,3 +205,33 @@ def test_concurrent_score_requests_are_batched_and_exact():
     want = {n: score_dossier(n, m)["score"] for n in names}
     assert [g["score"] for g in got] == [want[n] for n in names * 3]
     assert not b._draining and not b._pending
+
+
+@pytest.mark.parametrize("depth,status", [(3, 422), (40, 422), (1000, 422), (100_000, 413)])
+def test_deeply_nested_bodies_are_refused_with_the_field(depth, status):
+    """Nesting limit (32 levels) -> 422 naming the body; huge bodies -> 413 before parsing."""
+    from fastapi.testclient import TestClient
+
+    from profilage.web import create_app
+
+    c = TestClient(create_app(), raise_server_exceptions=False)
+    body = '{"model":"cnaf-2014","dossier":{"nom":' + '[' * depth + ']' * depth + '}}'
+    r = c.post("/api/score", content=body * (20 if depth == 100_000 else 1),
+               headers={"content-type": "application/json"})
+    assert r.status_code == status
+    d = r.json()["detail"][0]
+    if depth == 3:
+        assert d["field"].startswith("dossier.")  # ordinary validation, not the depth limit
+    elif depth < 100_000:
+        assert d == {"loc": ["body"], "field": "(body)", "msg": "JSON nested deeper than 32 levels",
+                     "type": "too_deep"}
+    else:
+        assert "too large" in d["msg"]
+
+
+def test_nesting_check_ignores_brackets_inside_strings():
+    from profilage.web.limits import json_too_deep
+
+    assert not json_too_deep(b'{"nom": "' + b"[" * 500 + b'"}')
+    assert json_too_deep(b"[" * 33 + b"]" * 33)
+    assert not json_too_deep(b"[" * 32 + b"]" * 32)

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from profilage import __version__
 from profilage.errors import ProfilageError
+from profilage.web.limits import NestingLimit
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
@@ -113,5 +114,6 @@ def create_app() -> FastAPI:
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(NestingLimit)  # inner: sees bodies BodyLimit has already capped
     app.add_middleware(BodyLimit)
     return app
