@@ -86,7 +86,26 @@ def _write_atomic(out, text: str) -> None:
     tmp.replace(out)
 
 
-EXPORT_FORMATS = ("json",)
+EXPORT_FORMATS = ("pmml", "csv", "json")
+IMPORT_FORMATS = ("pmml", "csv", "odds-ratios", "points")
+
+
+def export_text(m, fmt: str) -> str:
+    """A model in one of the export formats, as text."""
+    import json
+
+    if fmt == "json":
+        from profilage.models.export import model_to_json_dict
+
+        return json.dumps(model_to_json_dict(m), ensure_ascii=False, indent=2,
+                          allow_nan=False) + "\n"
+    if fmt == "csv":
+        from profilage.models.tables import model_to_csv
+
+        return model_to_csv(m)
+    from profilage.models.pmml import model_to_pmml
+
+    return model_to_pmml(m)
 
 
 @app.command("export")
@@ -95,8 +114,8 @@ def export(model: str = typer.Argument(..., help="Id ou chemin .toml / id or pat
                                    help="Format : " + " | ".join(EXPORT_FORMATS)),
            out: str = typer.Option(None, "--out", "-o", help="Fichier de sortie (défaut : "
                                    "sortie standard) / output file (default: stdout).")) -> None:
-    """Exporte un modèle / export a model (JSON for the browser simulator)."""
-    import json
+    """Exporte un modèle (PMML 4.4, CSV, JSON) / export a model."""
+    import sys
 
     from profilage.errors import ProfilageError
     from profilage.models import load_model
@@ -105,13 +124,60 @@ def export(model: str = typer.Argument(..., help="Id ou chemin .toml / id or pat
         raise ProfilageError(f"unknown format {fmt!r} (expected one of "
                              f"{', '.join(EXPORT_FORMATS)})", field="--format")
     m = load_model(model)
-    from profilage.models.export import model_to_json_dict
-
-    text = json.dumps(model_to_json_dict(m), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    text = export_text(m, fmt)
     if out is None:
-        import sys
-
         sys.stdout.write(text)
         return
     _write_atomic(out, text)
     console.print(f"{m.id} → {out} ({fmt})")
+
+
+@app.command("import")
+def import_(
+    path: str = typer.Argument(..., help="Fichier à importer / file to import."),
+    fmt: str = typer.Option(..., "--format", "-f", help=" | ".join(IMPORT_FORMATS)),
+    model_id: str = typer.Option(..., "--id", help="Id du nouveau modèle / new model id."),
+    source: str = typer.Option(..., "--source", help="D'où viennent les coefficients / where "
+                               "the numbers come from (kept on every coefficient)."),
+    out: str = typer.Option(None, "--out", "-o", help="TOML de sortie (défaut : ID.toml)."),
+    mapping: list[str] = typer.Option(None, "--map", help="CHAMP=variable (répétable) ou CSV "
+                                      "field,feature / FIELD=feature or a CSV file."),
+    declare_unknown: bool = typer.Option(False, "--declare-unknown", help="Garder les champs "
+                                         "inconnus comme variables du modèle / keep unknown "
+                                         "fields as model inputs."),
+    title: str = typer.Option(None, "--title"),
+    institution: str = typer.Option(None, "--institution"),
+    target: str = typer.Option(None, "--target", help="Cible du modèle / what it predicts."),
+    target_category: str = typer.Option(None, "--target-category", help="PMML : catégorie "
+                                        "dont le score est la probabilité / PMML event category."),
+    pdo: float = typer.Option(None, "--pdo", help="Points : points pour doubler la cote."),
+    base_points: float = typer.Option(None, "--base-points", help="Points : score de base."),
+    base_odds: float = typer.Option(None, "--base-odds", help="Points : cote au score de base."),
+    points_odds: str = typer.Option("bad", "--points-odds", help="Points : 'bad' (les points "
+                                    "montent avec le risque) ou 'good' (crédit)."),
+) -> None:
+    """Importe une table de coefficients (PMML, CSV, rapports des cotes, points) en TOML."""
+    from pathlib import Path
+
+    from profilage.errors import ProfilageError
+    from profilage.models.build import FeatureMap, write_toml
+
+    if fmt not in IMPORT_FORMATS:
+        raise ProfilageError(f"unknown format {fmt!r} (expected one of "
+                             f"{', '.join(IMPORT_FORMATS)})", field="--format")
+    fmap = FeatureMap.from_options(mapping, declare_unknown=declare_unknown)
+    common = dict(model_id=model_id, source=source, fmap=fmap, title=title,
+                  institution=institution, target=target)
+    if fmt == "pmml":
+        from profilage.models.pmml import import_pmml
+
+        doc, m = import_pmml(path, target_category=target_category, **common)
+    else:
+        from profilage.models.tables import import_table
+
+        doc, m = import_table(path, fmt=fmt, pdo=pdo, base_points=base_points,
+                              base_odds=base_odds, points_odds=points_odds, **common)
+    dest = write_toml(doc, out or f"{model_id}.toml")
+    counts = ", ".join(f"{n} {STATUS_FR[s]}" for s, n in m.coefficients_status().items() if n)
+    console.print(f"{m.id} : {len(m.criteria)} critères, {counts} → {dest}")
+    console.print(f"[dim]Utiliser / use: profilage score DOSSIER --model {Path(dest)}[/]")
