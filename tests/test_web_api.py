@@ -178,10 +178,11 @@ def test_serve_warns_when_not_loopback(monkeypatch):
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")
     calls = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(kw))
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(kw)
+                        or calls.append(app.state.allow_paths))
     res = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--port", "8123"])
     assert res.exit_code == 0, res.output
-    assert calls == [{"host": "0.0.0.0", "port": 8123, "log_level": "info"}]
+    assert calls == [{"host": "0.0.0.0", "port": 8123, "log_level": "info"}, False]
     assert "not loopback only" in res.output.replace("\n", " ")
 
 

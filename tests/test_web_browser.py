@@ -204,6 +204,25 @@ def test_server_english_switch_and_bad_input(server, page):
     assert "douze" in err.inner_text()
 
 
+def test_server_audit_page_and_report_download(server, page, tmp_path):
+    page.goto(server + "/audit")
+    page.fill("input[name=households]", "3000")
+    page.fill("input[name=seed]", "7")
+    page.fill("input[name=share_pct]", "5")
+    page.fill("input[name=bootstrap]", "20")
+    page.click("button.compute")
+    page.wait_for_selector("#audit-results", timeout=60_000)
+    assert page.inner_text("#selected-count") == "150"
+    assert page.locator("#audit-results figure.chart svg").count() == 4
+    _shot(page, "server-audit")
+    with page.expect_download() as dl:
+        page.click("#download-report")
+    path = tmp_path / "rapport.html"
+    dl.value.save_as(path)
+    text = path.read_text("utf-8")
+    assert "<script" not in text and "NON officiels" in text and text.count("<svg") >= 4
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     from profilage.web.site import export_site

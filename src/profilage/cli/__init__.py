@@ -23,6 +23,7 @@ app.command("demo")(demo_cmd.demo)
 app.add_typer(audit_cmds.app, name="audit")
 app.command("serve")(web_cmds.serve)
 app.command("export-site")(web_cmds.export_site)
+app.command("report")(web_cmds.report)
 
 personas_app = typer.Typer(help="Foyers d'exemple / example households.", no_args_is_help=True)
 app.add_typer(personas_app, name="personas")

@@ -48,7 +48,8 @@ def serve(
                           f"{host}, not loopback only; no authentication is provided.[/]")
     shown = f"[{host}]" if ":" in host else host
     console.print(f"profilage — http://{shown}:{port}/  (API : /docs ; Ctrl+C pour arrêter)")
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(allow_paths=is_loopback(host)), host=host, port=port,
+                log_level="info")
 
 
 def export_site(
@@ -65,3 +66,42 @@ def export_site(
     console.print(f"Site statique écrit / static site written: {path}/index.html "
                   "(aucune donnée du foyer ne quitte le navigateur / household data never "
                   "leaves the browser)")
+
+
+def report(
+    model: str = typer.Option("cnaf-2014", "--model", "-m", help="Id ou chemin .toml."),
+    population: Path = typer.Option(..., "--population", "-p", help="Population (Parquet ou "
+                                    "CSV), p. ex. de `profilage population generate`."),
+    out: Path = typer.Option(..., "--out", "-o", help="Rapport HTML / HTML report (.html)."),
+    pdf: bool = typer.Option(False, "--pdf", help="Aussi en PDF (Chromium sans interface) / "
+                             "also print a PDF (headless Chromium)."),
+    budget_per_month: int = typer.Option(None, "--budget-per-month", min=1,
+                                         help="Contrôles par mois (défaut : 166 000/an à "
+                                         "l'échelle) / controls per month."),
+    share: float = typer.Option(None, "--share", help="Part des foyers contrôlés, dans (0, 1]."),
+    by: str = typer.Option(None, "--by", help="Colonnes de groupes, séparées par des virgules."),
+    bootstrap: int = typer.Option(200, "--bootstrap", min=0, max=10_000,
+                                  help="Réplications du bootstrap."),
+    seed: int = typer.Option(0, "--seed", help="Graine / seed."),
+    lang: str = typer.Option("fr", "--lang", help="fr ou en."),
+) -> None:
+    """Rapport d'audit autonome (HTML, PDF) / self-contained audit report (HTML, PDF)."""
+    _need_web()
+    from profilage.audit import run_audit
+    from profilage.report import write_report
+
+    if lang not in ("fr", "en"):
+        raise ProfilageError("expected fr or en", field="--lang")
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise ProfilageError("the report is HTML: give a path ending in .html", field="--out")
+    if budget_per_month is not None and share is not None:
+        raise ProfilageError("give --budget-per-month or --share, not both", field="--share")
+    with console.status("Audit et graphiques / audit and charts…"):
+        result = run_audit(population, model, budget=budget_per_month, share=share, by=by,
+                           n_boot=bootstrap, seed=seed)
+        written = write_report(result, out, population.name, lang=lang, pdf=pdf)
+    d = result.as_dict()
+    console.print(f"{result.households} foyers, {d['budget']['selected']} contrôlés — "
+                  f"{result.model.provenance_line()}")
+    for p in written:
+        console.print(f"Rapport écrit / report written: {p}")

@@ -64,9 +64,12 @@ class _TooLarge(Exception):
     pass
 
 
-def create_app() -> FastAPI:
-    """Build the app. No CORS middleware: browsers refuse cross-origin reads (CORS closed)."""
-    from profilage.web import api, pages
+def create_app(*, allow_paths: bool = True) -> FastAPI:
+    """Build the app. No CORS middleware: browsers refuse cross-origin reads (CORS closed).
+
+    ``allow_paths``: the audit may read a population file named by the client (``serve`` turns
+    it off when listening beyond loopback)."""
+    from profilage.web import api, audit_api, pages
 
     app = FastAPI(
         title="profilage",
@@ -111,7 +114,9 @@ def create_app() -> FastAPI:
                   type(exc).__name__)
         return JSONResponse({"detail": "erreur interne / internal error"}, status_code=500)
 
+    app.state.allow_paths = allow_paths
     app.include_router(api.router)
+    app.include_router(audit_api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(NestingLimit)  # inner: sees bodies BodyLimit has already capped

@@ -52,8 +52,19 @@ def base_context(lang: str, *, static: bool = False, root: str = "/", pages: str
             "compare_page": False, "initial": {}, **extra}
 
 
+def pct(x) -> str:
+    return "—" if x is None else f"{100 * x:.1f} %"
+
+
+def num(x, digits: int = 3) -> str:
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
 def render(template: str, context: dict) -> str:
-    return environment().get_template(template).render(**context)
+    from profilage import __version__
+
+    return environment().get_template(template).render(pct=pct, num=num, version=__version__,
+                                                       **context)
 
 
 def _switch_url(request: Request, lang: str) -> str:
@@ -93,3 +104,147 @@ def compare_page(request: Request, lang: str | None = None, model: str | None = 
                        model_id=_model_id(model), presets=presets(), compare_page=True,
                        initial={"a": _persona(a), "b": _persona(b)})
     return HTMLResponse(render("compare.html", ctx))
+
+
+def _audit_request(model, households, seed, path, share_pct, bootstrap, lang):
+    from profilage.web.audit_api import AuditRequest
+
+    pop = {"path": path} if path else {"households": households, "seed": seed}
+    share = None if share_pct is None else share_pct / 100
+    return AuditRequest(model=model, population=pop, share=share, bootstrap=bootstrap,
+                        seed=seed, lang=lang)
+
+
+def _error_text(exc: Exception) -> str:
+    from pydantic import ValidationError
+
+    from profilage.web.api import UserInputError, dotted
+
+    if isinstance(exc, UserInputError):
+        return f"{dotted(exc.loc)} : {exc.msg}"
+    if isinstance(exc, ValidationError):
+        return " ; ".join(f"{dotted(list(e['loc']))} : {e['msg'].removeprefix('Value error, ')}"
+                          for e in exc.errors())
+    return str(exc)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request, lang: str | None = None, run: int = 0,
+               model: str = "cnaf-2014", households: int | None = 20000, seed: int = 0,
+               path: str | None = None, share_pct: float | None = None,
+               bootstrap: int = 200) -> HTMLResponse:
+    from pydantic import ValidationError
+
+    from profilage.web.api import UserInputError, model_summary
+    from profilage.web.audit_api import MAX_GENERATED
+    from profilage.web.audit_api import run as run_audit_request
+
+    lg = get_lang(lang)
+    allow = request.app.state.allow_paths
+    path = (path or "").strip() or None
+    form = {"model": _model_id(model), "households": households, "seed": seed, "path": path,
+            "share_pct": share_pct, "bootstrap": bootstrap}
+    ctx = base_context(lg, other_lang_url=_switch_url(request, lg), models=model_summaries(),
+                       model_id=form["model"], form=form, allow_paths=allow,
+                       max_generated=MAX_GENERATED, summary=None, error=None)
+    status = 200
+    if run:
+        try:
+            req = _audit_request(model, households, seed, path if allow else None, share_pct,
+                                 bootstrap, lg)
+            result, label = run_audit_request(req, allow_paths=allow)
+            from profilage.report import audit_charts, audit_summary
+
+            params = dict(request.query_params)
+            ctx.update(summary=audit_summary(result, label), charts=audit_charts(result, lg),
+                       model=model_summary(result.model),
+                       report_url=f"/audit/report?{urlencode(params)}")
+        except (UserInputError, ValidationError) as e:
+            ctx["error"] = _error_text(e)
+            status = 422
+    return HTMLResponse(render("audit.html", ctx), status_code=status)
+
+
+@router.get("/audit/report")
+def audit_report(request: Request, lang: str | None = None, model: str = "cnaf-2014",
+                 households: int | None = 20000, seed: int = 0, path: str | None = None,
+                 share_pct: float | None = None, bootstrap: int = 200, run: int = 0):
+    """The self-contained report of the audit the page shows, as a download."""
+    from fastapi.responses import Response
+    from pydantic import ValidationError
+
+    from profilage.report import render_report
+    from profilage.web.api import UserInputError
+    from profilage.web.audit_api import run as run_audit_request
+
+    lg = get_lang(lang)
+    allow = request.app.state.allow_paths
+    path = (path or "").strip() or None
+    try:
+        req = _audit_request(model, households, seed, path if allow else None, share_pct,
+                             bootstrap, lg)
+        result, label = run_audit_request(req, allow_paths=allow)
+    except (UserInputError, ValidationError) as e:
+        return HTMLResponse(f"<p>{_error_text(e)}</p>", status_code=422)
+    body = render_report(result, label, lg)
+    name = f"rapport-audit-{result.model.id}.html"
+    return Response(body.encode("utf-8"), media_type="text/html; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/models", response_class=HTMLResponse)
+def models_page(request: Request, lang: str | None = None) -> HTMLResponse:
+    lg = get_lang(lang)
+    ctx = base_context(lg, other_lang_url=_switch_url(request, lg), models=model_summaries(),
+                       model_id=None)
+    return HTMLResponse(render("models.html", ctx))
+
+
+@router.get("/models/{model_id}", response_class=HTMLResponse)
+def model_page(request: Request, model_id: str, lang: str | None = None,
+               diff: str | None = None) -> HTMLResponse:
+    from profilage.models import available_models, load_model
+    from profilage.models.export import model_to_json_dict
+    from profilage.web.api import model_summary
+
+    lg = get_lang(lang)
+    if model_id not in available_models():
+        ctx = base_context(lg, other_lang_url=_switch_url(request, lg), models=model_summaries(),
+                           model_id=None, not_found=model_id)
+        return HTMLResponse(render("models.html", ctx), status_code=404)
+    m = load_model(model_id)
+    diff_rows = None
+    if diff in available_models() and diff != model_id:
+        diff_rows = model_diff_rows(load_model(diff), m)
+    ctx = base_context(lg, other_lang_url=_switch_url(request, lg), models=model_summaries(),
+                       model_id=model_id, model=model_summary(m), mj=model_to_json_dict(m),
+                       others=[i for i in available_models() if i != model_id], diff=diff,
+                       diff_rows=diff_rows)
+    return HTMLResponse(render("model.html", ctx))
+
+
+def model_diff_rows(old, new) -> list[dict]:
+    """Coefficients that differ between two models, keyed by (criterion, modality): added,
+    removed, or changed in value or status."""
+    def coefs(m):
+        out = {("intercept", ""): (m.intercept.value, m.intercept.status)}
+        for c in m.criteria:
+            for mod in c.modalities:
+                out[(c.id, mod.id)] = (mod.coefficient.value, mod.coefficient.status)
+        for c in m.redacted:
+            out[(c.id, "")] = (None, "redacted")
+        return out
+
+    a, b = coefs(old), coefs(new)
+    labels = {c.id: (c.label_fr, c.label_en) for c in (*old.criteria, *old.redacted,
+                                                       *new.criteria, *new.redacted)}
+    rows = []
+    for key in list(a) + [k for k in b if k not in a]:
+        va, vb = a.get(key), b.get(key)
+        if va == vb:
+            continue
+        kind = "removed" if vb is None else "added" if va is None else "changed"
+        fr, en = labels.get(key[0], (key[0], key[0]))
+        rows.append({"criterion": key[0], "label_fr": fr, "label_en": en,
+                     "modality": key[1], "kind": kind, "old": va, "new": vb})
+    return rows

@@ -1,0 +1,103 @@
+"""``POST /api/audit`` and the audit page's runner: a population (generated on the fly, or a
+Parquet/CSV file on the server when the app allows paths), a model and a control budget."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from profilage.errors import ProfilageError
+from profilage.web.api import UserInputError, resolve_model
+from profilage.web.jsonsafe import json_response
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+MAX_GENERATED = 500_000  # households generated per request (about 30 s on one core)
+
+
+class PopulationSpec(BaseModel):
+    """Either ``households`` (+ ``seed``) to generate a synthetic population, or a ``path``."""
+
+    model_config = ConfigDict(extra="forbid")
+    households: int | None = Field(None, ge=10, le=MAX_GENERATED,
+                                   description="Foyers synthétiques à générer / households.")
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    reference_month: str = Field("2024-03", pattern=r"^\d{4}-\d{2}$")
+    path: str | None = Field(None, max_length=4096, description="Parquet/CSV on the server "
+                             "(only when the server listens on loopback).")
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.households is None) == (self.path is None):
+            raise ValueError("give either 'households' (generate) or 'path' (a file)")
+        return self
+
+
+class AuditRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+    model: str = Field("cnaf-2014", max_length=100)
+    population: PopulationSpec
+    budget_per_month: int | None = Field(None, ge=1, le=10_000_000)
+    share: float | None = Field(None, gt=0, le=1)
+    by: list[str] | None = Field(None, max_length=10)
+    bootstrap: int = Field(200, ge=0, le=2000)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    lang: Literal["fr", "en"] = "fr"
+
+    @model_validator(mode="after")
+    def _budget(self):
+        if self.budget_per_month is not None and self.share is not None:
+            raise ValueError("give 'budget_per_month' or 'share', not both")
+        return self
+
+
+def _loc_for(field: str | None) -> list[str]:
+    if not field:
+        return ["body"]
+    name = field.lstrip("-").replace("-", "_")
+    if name in ("population", "households", "path"):
+        return ["body", "population"]
+    return ["body", {"bootstrap": "bootstrap"}.get(name, name)]
+
+
+def run(req: AuditRequest, *, allow_paths: bool):
+    """The audit result and a label for its population; user errors name the body field."""
+    from profilage.audit import read_population, run_audit
+
+    m = resolve_model(req.model, ["body", "model"])
+    spec = req.population
+    try:
+        if spec.path is not None:
+            if not allow_paths:
+                raise UserInputError(["body", "population", "path"], "this server does not read "
+                                     "files named by clients (it is not on loopback); generate "
+                                     "a population instead")
+            pop = read_population(spec.path)
+            label = spec.path
+        else:
+            from profilage.population import generate_population
+
+            pop = generate_population(spec.households, spec.seed,
+                                      reference_month=spec.reference_month)
+            label = (f"synthétique / synthetic: {spec.households} foyers, graine / seed "
+                     f"{spec.seed}, {spec.reference_month}")
+        result = run_audit(pop, m, budget=req.budget_per_month, share=req.share,
+                           by=req.by or None, n_boot=req.bootstrap, seed=req.seed)
+    except ProfilageError as e:
+        loc = _loc_for(e.field)
+        if loc == ["body", "population"]:
+            loc.append("path" if spec.path is not None else "households")
+        msg = f"{e.source}: {e.message}" if e.source else e.message
+        raise UserInputError(loc, msg) from None
+    return result, label
+
+
+@router.post("/audit", summary="Audit d'une population / audit a population")
+def api_audit(req: AuditRequest, request: Request):
+    """The object `profilage audit --json` prints: model provenance, budget, group table."""
+    result, label = run(req, allow_paths=request.app.state.allow_paths)
+    out: dict[str, Any] = result.as_dict()
+    out["population"] = label
+    return json_response(out)

@@ -1,0 +1,159 @@
+"""Audit over HTTP (POST /api/audit, the audit page) and the self-contained report."""
+
+import json
+import os
+import re
+
+import polars as pl
+import pytest
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from profilage.audit import audit_population  # noqa: E402
+from profilage.population import generate_population  # noqa: E402
+from profilage.web import create_app  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    return TestClient(create_app(), raise_server_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def population_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("pop") / "pop.parquet"
+    generate_population(3000, seed=7).write_parquet(path)
+    return path
+
+
+def test_api_audit_generated_equals_python(client):
+    body = {"model": "cnaf-2014", "population": {"households": 3000, "seed": 7},
+            "share": 0.05, "bootstrap": 30, "seed": 1}
+    r = client.post("/api/audit", json=body)
+    assert r.status_code == 200, r.text
+    got = r.json()
+    want = audit_population(generate_population(3000, seed=7), "cnaf-2014", share=0.05,
+                            n_boot=30, seed=1)
+    assert got["budget"]["selected"] == 150 == want["budget"]["selected"]
+    want_groups = json.loads(json.dumps(want["groups"]))
+    assert [(g["by"], g["group"], g["selected"]) for g in got["groups"]] == \
+        [(g["by"], g["group"], g["selected"]) for g in want_groups]
+    for a, b in zip(got["groups"], want_groups):  # parallel means may differ in the last bit
+        for k, v in a.items():
+            if isinstance(v, float):
+                assert v == pytest.approx(b[k], rel=1e-12, abs=1e-15), k
+            else:
+                assert v == b[k], k
+    assert "NOT official" in got["model"]["provenance"]
+    mono = next(g for g in got["groups"] if g["group"] == "monoparentale")
+    assert mono["ci_low"] <= mono["selection_rate"] <= mono["ci_high"]
+
+
+def test_api_audit_path_and_errors(client, population_file):
+    r = client.post("/api/audit", json={"population": {"path": str(population_file)},
+                                        "budget_per_month": 100, "bootstrap": 0})
+    assert r.status_code == 200 and r.json()["budget"]["selected"] == 100
+    cases = [
+        ({"population": {"path": "/nope.parquet"}}, "population.path", "file not found"),
+        ({"population": {"households": 5}}, "population.households", "greater than or equal"),
+        ({"population": {"households": 100, "path": "x"}}, "population", "either"),
+        ({"population": {"households": 100}, "share": 2}, "share", "less than or equal"),
+        ({"population": {"households": 100}, "share": 0.1, "budget_per_month": 3}, "(body)",
+         "not both"),
+        ({"population": {"households": 100}, "by": ["nope"]}, "by", "unknown group column"),
+        ({"population": {"households": 100}, "model": "nope"}, "model", "unknown model"),
+    ]
+    for body, field, needle in cases:
+        r = client.post("/api/audit", json=body)
+        assert r.status_code == 422, (body, r.text)
+        d = r.json()["detail"][0]
+        assert d["field"] == field and needle in d["msg"], (body, d)
+
+
+def test_api_audit_no_paths_when_exposed(population_file):
+    c = TestClient(create_app(allow_paths=False))
+    r = c.post("/api/audit", json={"population": {"path": str(population_file)}})
+    assert r.status_code == 422 and "does not read files" in r.json()["detail"][0]["msg"]
+    assert 'name="path"' not in c.get("/audit").text
+
+
+def test_audit_page_table_charts_and_report_link(client):
+    r = client.get("/audit?run=1&households=3000&seed=7&share_pct=5&bootstrap=20")
+    assert r.status_code == 200
+    html = r.text
+    assert "Coefficients NON officiels" in html
+    assert 'data-group="monoparentale"' in html and "<svg" in html
+    assert html.count('class="chart"') == 4
+    assert '<strong id="selected-count">150</strong>' in html
+    link = re.search(r'id="download-report" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    rep = client.get(link)
+    assert rep.status_code == 200 and "attachment" in rep.headers["content-disposition"]
+    assert "<script" not in rep.text and "Rapport d&#39;audit" in rep.text
+    r = client.get("/audit?run=1&households=3&lang=en")
+    assert r.status_code == 422 and "population.households" in r.text
+
+
+def test_models_pages(client):
+    html = client.get("/models").text
+    assert "cnaf-2014" in html and "67 reconstruit" in html
+    html = client.get("/models/cnaf-2014").text
+    assert "Situation familiale" in html and "situation de famille" in html
+    assert "reconstruit" in html and "profilage.reconstruct.cnaf2014" in html
+    html = client.get("/models/cnaf-2014?diff=cnaf-2010&lang=en").text
+    diff = html[html.index('id="diff"'):html.index("<h2>Criteria")]
+    assert diff.count('class="diff-removed"') == 6 and "Holder&#39;s nationality" in diff
+    assert client.get("/models/nope").status_code == 404
+
+
+def _assert_self_contained(text: str) -> None:
+    assert "<script" not in text
+    for ref in re.findall(r'(?:src|href)\s*=\s*"([^"]+)"', text):
+        assert not ref.startswith(("http:", "https:", "//")), ref
+    assert "<link" not in text and "@import" not in text
+
+
+def test_report_cli_html_self_contained(cli, tmp_path, population_file):
+    out = tmp_path / "rapport.html"
+    r = cli("report", "--model", "cnaf-2014", "--population", str(population_file), "--out",
+            str(out), "--share", "0.05", "--bootstrap", "20")
+    assert r.returncode == 0, r.stderr
+    text = out.read_text("utf-8")
+    _assert_self_contained(text)
+    assert "Coefficients NON officiels" in text and "Méthode" in text
+    assert text.count("<svg") >= 4
+    want = audit_population(pl.read_parquet(population_file), "cnaf-2014", share=0.05,
+                            n_boot=20)
+    mono = next(g for g in want["groups"] if g["group"] == "monoparentale")
+    row = re.search(r'data-group="monoparentale">(.*?)</tr>', text, re.S).group(1)
+    assert f"{100 * mono['selection_rate']:.1f} %" in row
+    assert not list(tmp_path.glob(".*"))  # no temporary file left
+
+
+def test_report_cli_errors(cli, tmp_path, population_file):
+    r = cli("report", "--population", str(population_file), "--out", str(tmp_path / "r.txt"))
+    assert r.returncode == 2 and "--out" in r.stderr and ".html" in r.stderr
+    r = cli("report", "--population", str(tmp_path / "none.parquet"), "--out",
+            str(tmp_path / "r.html"))
+    assert r.returncode == 2 and "file not found" in r.stderr
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_report_pdf_or_clear_error(tmp_path, population_file):
+    import subprocess
+    import sys
+
+    from profilage.report import find_chromium
+
+    out = tmp_path / "r.html"
+    args = [sys.executable, "-m", "profilage", "report", "--population", str(population_file),
+            "--out", str(out), "--bootstrap", "0", "--pdf"]
+    if find_chromium():
+        r = subprocess.run(args, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        assert out.with_suffix(".pdf").read_bytes()[:5] == b"%PDF-"
+    env = {**os.environ, "PATH": str(tmp_path), "PROFILAGE_CHROMIUM": ""}
+    out.unlink(missing_ok=True)
+    r = subprocess.run(args, capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 2 and "--pdf needs Chromium" in r.stderr
+    assert out.is_file()  # the HTML is kept
