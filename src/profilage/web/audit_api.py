@@ -14,7 +14,7 @@ from profilage.web.jsonsafe import json_response
 
 router = APIRouter(prefix="/api", tags=["api"])
 
-MAX_GENERATED = 500_000  # households generated per request (about 30 s on one core)
+MAX_GENERATED = 200_000  # households generated per request (about 10 s on one core)
 
 
 class PopulationSpec(BaseModel):
