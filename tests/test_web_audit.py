@@ -157,3 +157,36 @@ def test_report_pdf_or_clear_error(tmp_path, population_file):
     r = subprocess.run(args, capture_output=True, text=True, timeout=300, env=env)
     assert r.returncode == 2 and "--pdf needs Chromium" in r.stderr
     assert out.is_file()  # the HTML is kept
+
+
+def _no_network_prefix() -> list[str] | None:
+    """``unshare -n``: a new network namespace with no interface but loopback (needs root)."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("unshare")
+    if not exe:
+        return None
+    ok = subprocess.run([exe, "-n", "true"], capture_output=True).returncode == 0
+    return [exe, "-n"] if ok else None
+
+
+def test_report_and_site_work_without_any_network(tmp_path, population_file):
+    """Charts are rendered by vl-convert in-process (Rust/Deno, not Python sockets): run the
+    commands in a network namespace with no network at all, not just a Python guard."""
+    import subprocess
+    import sys
+
+    prefix = _no_network_prefix()
+    if prefix is None:
+        pytest.skip("unshare -n is not available (needs root and util-linux)")
+    env = {**os.environ}
+    r = subprocess.run([*prefix, sys.executable, "-m", "profilage", "report", "--population",
+                        str(population_file), "--out", str(tmp_path / "r.html"), "--bootstrap",
+                        "0"], capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "r.html").read_text("utf-8").count("<svg") >= 4
+    r = subprocess.run([*prefix, sys.executable, "-m", "profilage", "export-site",
+                        str(tmp_path / "site")], capture_output=True, text=True, timeout=300,
+                       env=env)
+    assert r.returncode == 0, r.stderr and (tmp_path / "site" / "index.html").is_file()

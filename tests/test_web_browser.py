@@ -187,6 +187,7 @@ def test_server_compare_michel_abel(server, page):
     _submit_and_wait(page, "#b")
     assert abs(_score_of(page, "#b-result") - abel) < 1e-9
     assert page.inner_text("#b-result output.score") == "0.742"
+    assert "Michel 0.579 — Foyer B 0.742 : +0.163" in page.inner_text("#gap")
     _shot(page, "server-compare-michel-abel")
 
 

@@ -340,8 +340,8 @@
     var gap = $("#gap");
     gap.hidden = false;
     var delta = (a.score === null || b.score === null) ? null : b.score - a.score;
-    gap.innerHTML = "<strong>" + esc(S.gap) + "</strong> : " + esc(a.dossier || "A") + " " + fmt(a.score) + " — "
-      + esc(b.dossier || "B") + " " + fmt(b.score) + " : <output id='gap-value' data-gap='"
+    gap.innerHTML = "<strong>" + esc(S.gap) + "</strong> : " + esc(a.dossier || S.household_a) + " " + fmt(a.score) + " — "
+      + esc(b.dossier || S.household_b) + " " + fmt(b.score) + " : <output id='gap-value' data-gap='"
       + (delta === null ? "" : delta) + "'>" + (delta === null ? "—" : (delta >= 0 ? "+" : "") + fmt(delta)) + "</output>";
     var rows = "<tr><th>" + esc(S.criterion) + "</th><th>A</th><th>B</th><th>Δ log-odds</th><th>"
       + esc(S.protected) + "</th></tr>", n = 0;
@@ -363,6 +363,9 @@
   function init() {
     $$("form.household").forEach(function (form) {
       form.addEventListener("submit", function (ev) { ev.preventDefault(); compute(form); });
+      // once edited by hand, the household is no longer the named example
+      form.addEventListener("input", function () { form.dataset.nom = ""; });
+      form.addEventListener("change", function () { form.dataset.nom = ""; });
       $("[data-special=couple]", form).addEventListener("change", function () { togglePartner(form); });
       $(".clear", form).addEventListener("click", function () {
         fillForm(form, { reference_month: "2023-12" });
