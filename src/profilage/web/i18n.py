@@ -5,6 +5,7 @@ from __future__ import annotations
 LANGS = ("fr", "en")
 
 STRINGS: dict[str, tuple[str, str]] = {
+    "colon": (" : ", ": "),
     "app_title": ("profilage — simulateur du score de risque", "profilage — risk-score simulator"),
     "nav_simulator": ("Simulateur", "Simulator"),
     "nav_compare": ("Comparer deux foyers", "Compare two households"),

@@ -64,19 +64,19 @@
         var mode = $(".ev-mode", input).value;
         if (!mode) return;
         value = mode === "jamais" ? "jamais" : $(".ev-date", input).value;
-        if (!value) throw new Error(fieldLabel(input) + " : " + S.date + " ?");
+        if (!value) throw new Error(fieldLabel(input) + S.colon + S.date + " ?");
       } else {
         var raw = input.value.trim();
         if (raw === "") return;
         if (input.checkValidity && !input.checkValidity()) {
-          throw new Error(fieldLabel(input) + " : " + input.validationMessage);
+          throw new Error(fieldLabel(input) + S.colon + input.validationMessage);
         }
         if (type === "int") value = parseInt(raw, 10);
         else if (type === "float") value = parseFloat(raw);
         else if (type === "bool") value = raw === "true";
         else value = raw;
         if ((type === "int" || type === "float") && !isFinite(value)) {
-          throw new Error(fieldLabel(input) + " : " + raw);
+          throw new Error(fieldLabel(input) + S.colon + raw);
         }
       }
       setPath(d, path, value);
@@ -162,7 +162,7 @@
       return r.json().then(function (body) {
         if (!r.ok) {
           var d = body.detail;
-          var msg = Array.isArray(d) ? d.map(function (e) { return e.field + " : " + e.msg; }).join(" ; ") : String(d);
+          var msg = Array.isArray(d) ? d.map(function (e) { return e.field + S.colon + e.msg; }).join(" ; ") : String(d);
           throw new Error(msg);
         }
         return body;
@@ -185,7 +185,7 @@
       if (!dossier.reference_month) throw new Error(S.reference_month + " ?");
       if (form.dataset.nom) dossier.nom = form.dataset.nom;
     } catch (e) {
-      err.textContent = S.error + " : " + e.message; err.hidden = false; panel.hidden = true;
+      err.textContent = S.error + S.colon + e.message; err.hidden = false; panel.hidden = true;
       return Promise.resolve(null);
     }
     form.dataset.state = "computing";
@@ -196,7 +196,7 @@
       if (CFG.compare) renderDiff();
       return res;
     }).catch(function (e) {
-      err.textContent = S.error + " : " + e.message; err.hidden = false; panel.hidden = true;
+      err.textContent = S.error + S.colon + e.message; err.hidden = false; panel.hidden = true;
       form.dataset.state = "error";
     });
   }
@@ -241,7 +241,7 @@
         wl = scale === "logit" ? [lo, hi] : [sig(lo), sig(hi)];
       }
       rows.push({
-        label: lbl(s, "label") + " : " + (s.input_known ? lbl(s, "modality_label") : S.unknown)
+        label: lbl(s, "label") + S.colon + (s.input_known ? lbl(s, "modality_label") : S.unknown)
           + (s.protected_ground ? " ⚑" : ""),
         from: scale === "logit" ? before : s.probability_before,
         to: scale === "logit" ? x : s.probability_after, whisker: wl, known: s.input_known,
@@ -310,10 +310,10 @@
       if (!list.length) return;
       html += "<div class='" + kv[0] + "'><h3>" + esc(kv[1]) + "</h3><ul>";
       list.forEach(function (c) {
-        html += "<li>" + esc(lbl(c, "label")) + " : " + esc(LANG === "en" ? c.from_en : c.from_fr) + " → "
-          + esc(LANG === "en" ? c.to_en : c.to_fr) + " : " + fmt(res.score) + " → <strong>" + fmt(c.score)
+        html += "<li>" + esc(lbl(c, "label")) + S.colon + esc(LANG === "en" ? c.from_en : c.from_fr) + " → "
+          + esc(LANG === "en" ? c.to_en : c.to_fr) + S.colon + fmt(res.score) + " → <strong>" + fmt(c.score)
           + "</strong> (" + (c.delta >= 0 ? "+" : "") + fmt(c.delta) + ")"
-          + (c.protected_ground ? " <span class='ground'>" + esc(S.protected) + " : " + esc(ground(c.protected_ground)) + "</span>" : "")
+          + (c.protected_ground ? " <span class='ground'>" + esc(S.protected) + S.colon + esc(ground(c.protected_ground)) + "</span>" : "")
           + "</li>";
       });
       html += "</ul></div>";
@@ -330,7 +330,7 @@
         + esc(statusLabel(c.status)) + "</td><td>" + esc(ground(c.protected_ground)) + "</td></tr>";
     });
     $(".contrib", panel).innerHTML = rows;
-    $(".redacted", panel).textContent = res.redacted.length ? S.redacted_note + " : "
+    $(".redacted", panel).textContent = res.redacted.length ? S.redacted_note + S.colon
       + res.redacted.map(function (r) { return lbl(r, "label"); }).join(", ") : "";
   }
 
@@ -340,8 +340,8 @@
     var gap = $("#gap");
     gap.hidden = false;
     var delta = (a.score === null || b.score === null) ? null : b.score - a.score;
-    gap.innerHTML = "<strong>" + esc(S.gap) + "</strong> : " + esc(a.dossier || S.household_a) + " " + fmt(a.score) + " — "
-      + esc(b.dossier || S.household_b) + " " + fmt(b.score) + " : <output id='gap-value' data-gap='"
+    gap.innerHTML = "<strong>" + esc(S.gap) + "</strong>" + S.colon + esc(a.dossier || S.household_a) + " " + fmt(a.score) + " — "
+      + esc(b.dossier || S.household_b) + " " + fmt(b.score) + S.colon + "<output id='gap-value' data-gap='"
       + (delta === null ? "" : delta) + "'>" + (delta === null ? "—" : (delta >= 0 ? "+" : "") + fmt(delta)) + "</output>";
     var rows = "<tr><th>" + esc(S.criterion) + "</th><th>A</th><th>B</th><th>Δ log-odds</th><th>"
       + esc(S.protected) + "</th></tr>", n = 0;
