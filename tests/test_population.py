@@ -196,3 +196,41 @@ def test_cli_report_exit_codes(cli, tmp_path):
     pl.DataFrame({"x": [1]}).write_parquet(other)
     r = cli("population", "report", str(other))
     assert r.returncode == 2 and "famille_type" in r.stderr
+
+
+def test_c2s_population_for_the_cnam_models():
+    from profilage.population import generate_c2s_population
+    from profilage.population.generator import c2sg_ceiling
+    from profilage.population.report import population_report
+
+    c2s = generate_c2s_population(30_000, seed=3)
+    assert c2s.equals(generate_c2s_population(30_000, seed=3))
+    for name in ("c2s_premiere_demande", "c2s_ressources_annuelles", "c2s_pension_invalidite",
+                 "c2s_consommation_soins", "c2s_indemnites_journalieres",
+                 "c2s_contact_assurance_maladie", "c2s_anomalie", "c2s_fraude"):
+        assert c2s[name].null_count() == 0, name
+    # The ceiling follows data/c2sg_plafonds.csv: 9,719 euros for one person, x1.5 for two...
+    assert c2sg_ceiling(dt.date(2024, 3, 1), np.array([1, 2, 3, 4, 5, 6])).tolist() == \
+        pytest.approx([9719, 14578.5, 17494.2, 20409.9, 24297.5, 28185.1])
+    feats = derive_features(c2s, keep=["c2s_anomalie"]).collect()
+    assert ((feats["revenu_rapport_plafond_c2sg"] > 1) == feats["c2s_anomalie"]).all()
+    assert feats["c2s_anomalie"].mean() == pytest.approx(0.06, abs=0.006)
+    rep = population_report(c2s)
+    assert rep["population"] == "c2s" and rep["ok"]
+    assert {r["usage"] for r in rep["rows"]} == {"hypothese"}
+    # The CNAM 2018 model scores every household; first applications score higher.
+    s = score_dossiers_frame(c2s, "cnam-c2sg-2018", keep=["household_id"])
+    assert s["determined"].all()
+    by = dict(s.group_by("premiere_demande").agg(pl.col("score").mean()).iter_rows())
+    assert by[True] > by[False]
+
+
+def test_cli_generate_c2s(cli, tmp_path):
+    out = tmp_path / "c2s.parquet"
+    r = cli("population", "generate", "-n", "3000", "--kind", "c2s", "--out", str(out), "--json")
+    assert r.returncode == 0, r.stderr
+    assert pl.read_parquet(out)["c2s_anomalie"].dtype == pl.Boolean
+    r = cli("population", "report", str(out))
+    assert r.returncode == 0 and "C2S" in r.stdout and "hypothèse" in r.stdout
+    r = cli("population", "generate", "-n", "10", "--kind", "cmu", "--out", str(out))
+    assert r.returncode == 2 and "--kind" in r.stderr

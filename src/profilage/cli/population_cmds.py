@@ -69,15 +69,19 @@ def generate(
     out: Path = typer.Option(..., "--out", "-o", help="Fichier Parquet de sortie."),
     reference_month: str = typer.Option("2024-03", "--reference-month",
                                         help="Mois de référence YYYY-MM."),
+    kind: str = typer.Option("caf", "--kind", help="caf (allocataires CAF) ou c2s (foyers "
+                             "C2S gratuite, modèles CNAM)."),
     json_out: bool = typer.Option(False, "--json", help="Résumé JSON / JSON summary."),
 ) -> None:
-    """Génère une population d'allocataires / generate a population of CAF households."""
+    """Génère une population d'allocataires / generate a population of CAF (or C2S) households."""
     from profilage.population import iter_population
     from profilage.population.generator import parse_reference_month
 
     if households < 1:
         raise ProfilageError(f"expected a whole number >= 1, got {households}",
                              field="--households")
+    if kind not in ("caf", "c2s"):
+        raise ProfilageError(f"expected 'caf' or 'c2s', got {kind!r}", field="--kind")
     if seed < 0:
         raise ProfilageError(f"expected a whole number >= 0, got {seed}", field="--seed")
     try:
@@ -85,10 +89,10 @@ def generate(
     except ProfilageError as e:
         raise ProfilageError(e.message, field="--reference-month") from None
     t0 = time.perf_counter()
-    chunks = iter_population(households, seed, reference_month=reference_month)
+    chunks = iter_population(households, seed, reference_month=reference_month, kind=kind)
     rows = write_parquet_atomic(chunks, out, households, progress=not json_out)
     elapsed = time.perf_counter() - t0
-    summary = {"households": rows, "seed": seed, "reference_month": reference_month,
+    summary = {"households": rows, "kind": kind, "seed": seed, "reference_month": reference_month,
                "out": str(out), "seconds": round(elapsed, 2)}
     if json_out:
         print_json(summary)
@@ -117,7 +121,8 @@ def report(
     if json_out:
         print_json({"file": str(file), **rep})
     else:
-        t = Table(title=f"Population {file} — {rep['households']:,} foyers / households")
+        what = "C2S gratuite" if rep["population"] == "c2s" else "allocataires CAF"
+        t = Table(title=f"Population {file} ({what}) — {rep['households']:,} foyers / households")
         for col in ("statistique", "publié", "tolérance", "± éch.", "généré", "écart", "état"):
             t.add_column(col, justify="left" if col == "statistique" else "right")
         for r in rep["rows"]:
@@ -126,13 +131,14 @@ def report(
             diff = r["difference"]
             diff_s = "—" if diff is None else (f"{diff:+.3f}" if mean else f"{100 * diff:+.1f} pt")
             state = "[green]OK[/]" if r["ok"] else "[red bold]HORS / OUT[/]"
-            t.add_row(f"{r['libelle_fr']} ({r['year']})"
-                      + (" [dim]calé[/]" if r["usage"] == "calage" else ""),
+            tag = {"calage": " [dim]calé[/]", "hypothese": " [yellow]hypothèse[/]"}
+            t.add_row(f"{r['libelle_fr']} ({r['year']})" + tag.get(r["usage"], ""),
                       _pct(r["published"], mean), tol, _pct(r["sampling_margin"], mean),
                       _pct(r["generated"], mean), diff_s, state)
         console.print(t)
         console.print("[dim]Sources : data/population_marges.csv (colonne source). « calé » : "
-                      "marge imposée par le calage ; les autres sont des contrôles.[/]")
+                      "marge imposée par le calage ; « hypothèse » : notre choix, non publié ; "
+                      "les autres sont des contrôles.[/]")
     if not rep["ok"]:
         bad = ", ".join(r["id"] for r in rep["rows"] if not r["ok"])
         err_console.print(f"hors tolérance / out of tolerance: {bad}", markup=False)

@@ -35,6 +35,11 @@ def published_margins() -> dict[str, dict]:
     return {r["id"]: r for r in df.iter_rows(named=True)}
 
 
+def margins_for(population: str) -> dict[str, dict]:
+    """The margins of one population kind: ``caf`` or ``c2s``."""
+    return {k: r for k, r in published_margins().items() if r["population"] == population}
+
+
 def _v(margins: dict[str, dict], key: str) -> float:
     return float(margins[key]["valeur"])
 
@@ -125,3 +130,21 @@ def joint_table() -> np.ndarray:
     if _TABLE is None:
         _TABLE = rake(_seed_table(), default_targets())
     return _TABLE
+
+
+#: Share of RSA households among C2SG households (our assumption: RSA recipients are presumed
+#: eligible since 2022 and make up the core of the 5.9 M people covered; the rest are modest
+#: households, taken here among housing-aid recipients without RSA).
+C2S_RSA_SHARE = 0.6
+
+
+def c2s_table() -> np.ndarray:
+    """Joint cell table for C2SG households: a mix of the CAF table's RSA cells and its
+    housing-aid cells without RSA (``C2S_RSA_SHARE``); documented assumption, no published
+    composition of C2SG households by family type was available to us."""
+    t = joint_table()
+    rsa = np.zeros_like(t)
+    rsa[:, :, 1] = t[:, :, 1]
+    modest = np.zeros_like(t)
+    modest[:, :, 0, 1] = t[:, :, 0, 1]
+    return C2S_RSA_SHARE * rsa / rsa.sum() + (1 - C2S_RSA_SHARE) * modest / modest.sum()

@@ -34,7 +34,7 @@ import pyarrow as pa
 
 from profilage.errors import ProfilageError
 from profilage.features import ACTIVITES, DOSSIER_COLUMNS, LOGEMENTS, NATIONALITES, NEVER
-from profilage.population.calibration import FAMILLES, joint_table
+from profilage.population.calibration import FAMILLES, c2s_table, joint_table
 
 CHUNK = 1 << 20  # households per chunk: bounds memory and fixes the random streams
 
@@ -218,9 +218,11 @@ def _ages(rng, n, group):
 
 # --- one chunk ---------------------------------------------------------------------------
 
-def _chunk(seed: int, index: int, n: int, start_id: int, ref: dt.date) -> pl.DataFrame:
-    rng = np.random.default_rng([seed, index])
-    table = joint_table()
+def _chunk(seed: int, index: int, n: int, start_id: int, ref: dt.date, kind: str = "caf"
+           ) -> pl.DataFrame:
+    c2s = kind == "c2s"
+    rng = np.random.default_rng([seed, index, 1] if c2s else [seed, index])
+    table = c2s_table() if c2s else joint_table()
     cell = _choice(rng, n, table.ravel())
     fam, qpv, rsa, al, aah = np.unravel_index(cell, table.shape)
     qpv, rsa, al, aah = qpv == 1, rsa == 1, al == 1, aah == 1
@@ -454,11 +456,67 @@ def _chunk(seed: int, index: int, n: int, start_id: int, ref: dt.date) -> pl.Dat
         pl.Series("nb_controles_passes", controles, dtype=pl.Int32),
         pl.Series("baisse_connexions_web", web),
     ]
+    if c2s:
+        cols += _c2s_columns(rng, n, ref, persons, couple, has_kids, aah, female, age,
+                             working_a | working_c, cols)
     df = pl.DataFrame(cols)
     # C2S fields: not part of a CAF household (see generate_c2s_population): unknown.
     missing = [pl.lit(None, dtype=t).alias(c) for c, t in DOSSIER_COLUMNS.items()
                if c not in df.columns]
-    return df.with_columns(missing).select(POPULATION_COLUMNS)
+    return df.with_columns(missing).select(C2S_COLUMNS if c2s else POPULATION_COLUMNS)
+
+
+# --- C2S (complémentaire santé solidaire gratuite) households ----------------------------
+
+#: Resources relative to the C2SG ceiling (our assumptions; the CNAM publishes no
+#: distribution): 94 % under the ceiling, 5.5 % between 1 and 3 times it ("anomalie"),
+#: 0.5 % above 3 times (classified as fraud by the CNAM, sources.md section 2). First
+#: applications and couples with children are twice as often above (our assumption, so that
+#: the CNAM's "profil-type" is not contradicted by the synthetic ground truth).
+C2S_ABOVE, C2S_FRAUD = 0.055, 0.005
+C2S_FIRST_APPLICATION = 0.25
+
+
+def c2sg_ceiling(ref: dt.date, persons: np.ndarray) -> np.ndarray:
+    """Annual C2SG ceiling for the household size at the reference month (data/ tables)."""
+    from profilage.features import c2sg_ceiling_table
+
+    ceilings, mult = c2sg_ceiling_table()
+    dates = ceilings["date_effet"].to_list()
+    values = ceilings["plafond_annuel_1_personne"].cast(pl.Float64).to_list()
+    base = values[0]
+    for d_, v in zip(dates, values):
+        if ref >= d_:
+            base = v
+    top = max(mult)
+    table = np.array([mult[max(k, 1)] for k in range(0, top + 1)])
+    m = np.where(persons <= top, table[np.clip(persons, 1, top)], mult[top] + 0.4 * (persons - top))
+    return base * m
+
+
+def _c2s_columns(rng, n, ref, persons, couple, has_kids, aah, female, age, working, cols):
+    first = rng.random(n) < C2S_FIRST_APPLICATION
+    boost = np.where(first, 2.0, 1.0) * np.where(couple & has_kids, 1.5, 1.0)
+    # Normalise the boost so the overall shares stay C2S_ABOVE and C2S_FRAUD.
+    boost = boost / boost.mean()
+    u = rng.random(n)
+    fraud = u < C2S_FRAUD * boost
+    above = ~fraud & (u < (C2S_ABOVE + C2S_FRAUD) * boost)
+    ratio = np.where(fraud, rng.uniform(3.0, 6.0, n),
+                     np.where(above, rng.uniform(1.0, 3.0, n), 0.2 + 0.8 * rng.beta(4.0, 2.0, n)))
+    ceiling = c2sg_ceiling(ref, persons)
+    resources = np.round(ratio * ceiling, 0)
+    return [
+        pl.Series("c2s_premiere_demande", first),
+        pl.Series("c2s_ressources_annuelles", resources),
+        pl.Series("c2s_pension_invalidite", rng.random(n) < np.where(aah, 0.30, 0.03)),
+        pl.Series("c2s_consommation_soins", rng.random(n) < 0.85),
+        pl.Series("c2s_indemnites_journalieres", working & (rng.random(n) < 0.10)),
+        pl.Series("c2s_contact_assurance_maladie", rng.random(n) < 0.30),
+        pl.Series("c2s_plafond_annuel", ceiling),
+        pl.Series("c2s_anomalie", ratio > 1.0),
+        pl.Series("c2s_fraude", ratio > 3.0),
+    ]
 
 
 #: Column order of a generated population: identifiers and descriptors, then dossier columns.
@@ -468,11 +526,21 @@ EXTRA_COLUMNS: dict[str, pl.DataType] = {
 }
 POPULATION_COLUMNS = list(EXTRA_COLUMNS) + [c for c in DOSSIER_COLUMNS if c not in EXTRA_COLUMNS]
 POPULATION_SCHEMA: dict[str, pl.DataType] = {**EXTRA_COLUMNS, **DOSSIER_COLUMNS}
+#: A C2S population adds the ceiling and the synthetic ground truth (resources above it).
+C2S_EXTRA: dict[str, pl.DataType] = {"c2s_plafond_annuel": pl.Float64,
+                                     "c2s_anomalie": pl.Boolean, "c2s_fraude": pl.Boolean}
+C2S_COLUMNS = POPULATION_COLUMNS + list(C2S_EXTRA)
+C2S_SCHEMA: dict[str, pl.DataType] = {**POPULATION_SCHEMA, **C2S_EXTRA}
 
 
-def iter_population(households: int, seed: int = 0, *, reference_month: str | dt.date = "2024-03"
-                    ) -> Iterator[pl.DataFrame]:
-    """Yield the population chunk by chunk (``CHUNK`` households each, the last shorter)."""
+def iter_population(households: int, seed: int = 0, *, reference_month: str | dt.date = "2024-03",
+                    kind: str = "caf") -> Iterator[pl.DataFrame]:
+    """Yield the population chunk by chunk (``CHUNK`` households each, the last shorter).
+
+    ``kind``: ``"caf"`` (CAF beneficiary households) or ``"c2s"`` (C2SG households).
+    """
+    if kind not in ("caf", "c2s"):
+        raise ProfilageError(f"expected 'caf' or 'c2s', got {kind!r}", field="kind")
     if not isinstance(households, int) or households < 0:
         raise ProfilageError(f"expected a whole number >= 0, got {households!r}",
                              field="households")
@@ -480,24 +548,39 @@ def iter_population(households: int, seed: int = 0, *, reference_month: str | dt
         raise ProfilageError(f"expected a whole number >= 0, got {seed!r}", field="seed")
     ref = parse_reference_month(reference_month)
     for index, start in enumerate(range(0, households, CHUNK)):
-        yield _chunk(seed, index, min(CHUNK, households - start), start, ref)
+        yield _chunk(seed, index, min(CHUNK, households - start), start, ref, kind)
 
 
 def generate_population(households: int, seed: int = 0, *, reference_month: str = "2024-03",
-                        progress: bool = False) -> pl.DataFrame:
+                        progress: bool = False, kind: str = "caf") -> pl.DataFrame:
     """Generate ``households`` CAF beneficiary households (one row each), deterministically.
 
     The frame has every column of ``profilage.features.DOSSIER_COLUMNS`` (so
     ``derive_features`` and ``score_dossiers_frame`` read it directly) plus ``household_id``,
     ``famille_type``, ``sexe_allocataire``, ``departement``, ``aah`` and ``aah_travaille``.
     """
-    chunks = iter_population(households, seed, reference_month=reference_month)
+    chunks = iter_population(households, seed, reference_month=reference_month, kind=kind)
     if progress and households > CHUNK:
         chunks = _with_progress(chunks, households)
     parts = list(chunks)
     if not parts:
+        if kind == "c2s":
+            return pl.DataFrame(schema=C2S_SCHEMA).select(C2S_COLUMNS)
         return pl.DataFrame(schema=POPULATION_SCHEMA).select(POPULATION_COLUMNS)
     return pl.concat(parts, rechunk=False)
+
+
+def generate_c2s_population(households: int, seed: int = 0, *, reference_month: str = "2024-03",
+                            progress: bool = False) -> pl.DataFrame:
+    """Generate C2SG (free complémentaire santé solidaire) households for the CNAM models.
+
+    Same columns as :func:`generate_population` with the ``c2s_*`` fields filled
+    (resources relative to the ceiling from ``data/c2sg_plafonds.csv``), plus
+    ``c2s_plafond_annuel`` and the synthetic ground truth ``c2s_anomalie`` (resources above
+    the ceiling) and ``c2s_fraude`` (above 3 times the ceiling).
+    """
+    return generate_population(households, seed, reference_month=reference_month,
+                               progress=progress, kind="c2s")
 
 
 def _with_progress(chunks: Iterator[pl.DataFrame], total: int) -> Iterator[pl.DataFrame]:

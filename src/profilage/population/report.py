@@ -17,10 +17,11 @@ import polars as pl
 
 from profilage.errors import ProfilageError
 from profilage.features import derive_features
-from profilage.population.calibration import published_margins
+from profilage.population.calibration import margins_for
 
 _REQUIRED = ("famille_type", "aah_travaille", "aide_logement", "prime_activite",
              "statut_logement")
+_C2S = ("c2s_anomalie", "c2s_fraude")
 
 
 def _share(cond: pl.Expr, among: pl.Expr | None = None) -> tuple[pl.Expr, pl.Expr, str]:
@@ -39,7 +40,13 @@ def _stats() -> dict[str, tuple[pl.Expr, pl.Expr, str]]:
     mono = fam == "monoparentale"
     al = pl.col("aide_logement")
     female = pl.col("sexe_allocataire") == "F"
-    return {
+    c2s = {
+        "c2s_part_anomalie": _share(pl.col("c2s_anomalie")),
+        "c2s_part_fraude": _share(pl.col("c2s_fraude")),
+        "c2s_part_premiere_demande": _share(pl.col("premiere_demande")),
+        "c2s_part_rsa": _share(pl.col("rsa")),
+    }
+    return c2s | {
         "part_personnes_seules": _share(fam == "personne_seule"),
         "part_couples_avec_enfants": _share(fam == "couple_avec_enfants"),
         "part_monoparentales": _share(mono),
@@ -95,24 +102,24 @@ def _source(population: str | Path | pl.DataFrame | pl.LazyFrame) -> pl.LazyFram
 def population_report(population: str | Path | pl.DataFrame | pl.LazyFrame) -> dict[str, Any]:
     """Published vs generated figures with tolerances; ``ok`` is False when one is outside."""
     lf = _source(population)
-    feats = derive_features(lf, keep=list(_REQUIRED))
-    stats = _stats()
+    kind = "c2s" if all(c in lf.collect_schema().names() for c in _C2S) else "caf"
+    margins = margins_for(kind)
+    feats = derive_features(lf, keep=list(_REQUIRED) + (list(_C2S) if kind == "c2s" else []))
+    stats = {k: v for k, v in _stats().items() if k in margins}
     exprs = []
     for key, (value, n, _kind) in stats.items():
         exprs += [value.alias(key), n.alias(f"{key}__n")]
     got = feats.select(exprs).collect(engine="streaming").row(0, named=True)
     households = feats.select(pl.len()).collect(engine="streaming").item()
     rows = []
-    for key, m in published_margins().items():
-        if key not in stats:
-            continue
-        kind = stats[key][2]
+    for key, m in margins.items():
+        stat_kind = stats[key][2]
         value, n = got[key], got[f"{key}__n"] or 0.0
         lo, hi = float(m["min"]), float(m["max"])
         # Sampling noise at this size: 3 standard errors (binomial for shares; for medians
         # and means a rough scale-free bound of the same order).
         p = float(m["valeur"])
-        if kind == "share":
+        if stat_kind == "share":
             se = math.sqrt(p * (1 - p) / n) if n else math.inf
         else:
             se = (1.25 * 0.5 * p / math.sqrt(n)) if n else math.inf
@@ -125,4 +132,5 @@ def population_report(population: str | Path | pl.DataFrame | pl.LazyFrame) -> d
             "n": int(n), "usage": m["usage"], "year": m["annee"], "source": m["source"],
             "ok": bool(ok),
         })
-    return {"households": households, "ok": all(r["ok"] for r in rows), "rows": rows}
+    return {"households": households, "population": kind, "ok": all(r["ok"] for r in rows),
+            "rows": rows}
