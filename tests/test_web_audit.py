@@ -190,3 +190,25 @@ def test_report_and_site_work_without_any_network(tmp_path, population_file):
                         str(tmp_path / "site")], capture_output=True, text=True, timeout=300,
                        env=env)
     assert r.returncode == 0, r.stderr and (tmp_path / "site" / "index.html").is_file()
+
+
+def test_threshold_curves_and_deciles_agree_with_the_audit(population_file):
+    """The charts' data, checked against a second computation: the audit's own top-k."""
+    from profilage.audit import run_audit
+    from profilage.report import decile_composition, threshold_curves
+
+    pop = pl.read_parquet(population_file)
+    result = run_audit(pop, "cnaf-2014", share=0.05, n_boot=0)
+    curves = threshold_curves(result.selections, "famille_type")
+    at5 = {r["group"]: r["rate"] for r in curves.filter(pl.col("budget_share") == 0.05).to_dicts()}
+    for g in result.table.filter(pl.col("by") == "famille_type").to_dicts():
+        assert at5.get(g["group"], 0.0) == pytest.approx(g["selection_rate"], abs=0.01), g["group"]
+    # the curves rise with the budget, and reach the whole group at 100 %
+    for _, grp in curves.group_by("group"):
+        rates = grp.sort("budget_share")["rate"].to_list()
+        assert rates == sorted(rates)
+    dec = decile_composition(result.selections, "famille_type")
+    sums = dec.group_by("decile").agg(pl.col("share").sum())["share"].to_list()
+    assert sorted(dec["decile"].unique().to_list()) == list(range(1, 11))
+    assert all(s == pytest.approx(1.0) for s in sums)
+    assert dec["len"].sum() == pop.height

@@ -243,6 +243,20 @@ def test_static_site_nathalie_and_no_network(site, page):
     assert all(r.startswith("file://") for r in page.requests), page.requests
 
 
+def test_static_site_refuses_what_the_api_refuses(site, page):
+    page.goto((site / "index.html").as_uri())
+    page.select_option("#sim [data-special=couple]", "non")
+    page.select_option("#sim [data-path='situation_familiale']", "marie")
+    page.click("#sim button.compute")
+    err = page.locator("#sim-result-error")
+    err.wait_for(state="visible")
+    assert "needs a conjoint" in err.inner_text()
+    page.fill("#sim [data-path='allocataire.mois_travailles_12m']", "13")
+    page.select_option("#sim [data-special=couple]", "")
+    page.click("#sim button.compute")
+    page.wait_for_function("document.querySelector('#sim-result-error').textContent.includes('12')")
+
+
 def test_static_site_compare_and_english(site, page):
     page.goto((site / "en" / "compare.html").as_uri())
     page.wait_for_function("document.querySelector('#b').dataset.state === 'done' && "

@@ -82,6 +82,12 @@
     if (!ref) throw new Error("reference_month manquant / missing");
     var a = dossier.allocataire || {};
     var hasPartner = ("conjoint" in dossier) ? (dossier.conjoint !== null) : null;
+    var sit = dossier.situation_familiale;
+    if (hasPartner === false && (sit === "marie" || sit === "pacse" || sit === "concubinage")) {
+      // the same rule as profilage.dossier.parse_dossier
+      throw new Error("conjoint : situation_familiale '" + sit + "' needs a conjoint (give one, "
+                      + "or leave conjoint out if unknown)");
+    }
     var c = dossier.conjoint || {};
     var children = null;
     if (!isNull(dossier.enfants)) {
