@@ -50,6 +50,19 @@ def test_api_audit_generated_equals_python(client):
     assert mono["ci_low"] <= mono["selection_rate"] <= mono["ci_high"]
 
 
+def test_api_audit_cnam_model_gets_a_c2s_population(client):
+    from profilage.population import generate_c2s_population
+
+    r = client.post("/api/audit", json={"model": "cnam-c2sg-2018", "share": 0.05, "bootstrap": 0,
+                                        "population": {"households": 2000, "seed": 3}})
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert "(C2S)" in got["population"]
+    want = audit_population(generate_c2s_population(2000, seed=3), "cnam-c2sg-2018",
+                            share=0.05, n_boot=0)
+    assert [g["selected"] for g in got["groups"]] == [g["selected"] for g in want["groups"]]
+
+
 def test_api_audit_path_and_errors(client, population_file):
     r = client.post("/api/audit", json={"population": {"path": str(population_file)},
                                         "budget_per_month": 100, "bootstrap": 0})

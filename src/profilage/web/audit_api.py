@@ -79,10 +79,12 @@ def run(req: AuditRequest, *, allow_paths: bool):
         else:
             from profilage.population import generate_population
 
+            # the CNAM models score C2S applicants: generate that population for them
+            kind = "c2s" if m.institution.upper().startswith("CNAM") else "caf"
             pop = generate_population(spec.households, spec.seed,
-                                      reference_month=spec.reference_month)
-            label = (f"synthétique / synthetic: {spec.households} foyers, graine / seed "
-                     f"{spec.seed}, {spec.reference_month}")
+                                      reference_month=spec.reference_month, kind=kind)
+            label = (f"synthétique / synthetic ({kind.upper()}): {spec.households} foyers, "
+                     f"graine / seed {spec.seed}, {spec.reference_month}")
         result = run_audit(pop, m, budget=req.budget_per_month, share=req.share,
                            by=req.by or None, n_boot=req.bootstrap, seed=req.seed)
     except ProfilageError as e:
