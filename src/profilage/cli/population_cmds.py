@@ -145,3 +145,48 @@ def report(
         # sys.exit, not typer.Exit: the entry point runs click with standalone_mode=False,
         # where typer.Exit's code would be returned, not used.
         sys.exit(1)
+
+
+@app.command("openfisca")
+def openfisca(
+    file: Path = typer.Argument(..., help="Population Parquet (population generate)."),
+    sample: int = typer.Option(500, "--sample", help="Foyers tirés pour OpenFisca."),
+    seed: int = typer.Option(0, "--seed", help="Graine du tirage de l'échantillon."),
+    chunk: int = typer.Option(1000, "--chunk", help="Foyers par simulation (mémoire)."),
+    json_out: bool = typer.Option(False, "--json", help="Sortie JSON / JSON output."),
+) -> None:
+    """Accord avec OpenFisca-France / agreement with OpenFisca-France on a sample."""
+    from rich.table import Table
+
+    from profilage.population.openfisca import agreement_report
+
+    if sample < 1:
+        raise ProfilageError(f"expected a whole number >= 1, got {sample}", field="--sample")
+    if chunk < 1:
+        raise ProfilageError(f"expected a whole number >= 1, got {chunk}", field="--chunk")
+    from profilage.population.report import _source
+
+    pop = _source(file).collect()
+    rep = agreement_report(pop, sample=sample, seed=seed, chunk=chunk)
+    if json_out:
+        print_json({"file": str(file), **rep})
+        return
+    t = Table(title=f"Générateur vs OpenFisca-France {rep['openfisca_france']} — "
+                    f"{rep['sample']} foyers, {rep['reference_month']}")
+    for col in ("prestation", "générateur", "OpenFisca", "accord", "moy. gén.", "moy. OF",
+                "écart méd."):
+        t.add_column(col, justify="left" if col == "prestation" else "right")
+    for r in rep["rows"]:
+        def eur(x):
+            return "—" if x is None else f"{x:,.0f} €"
+        t.add_row(r["benefit"], f"{100 * r['generator_share']:.1f} %",
+                  f"{100 * r['openfisca_share']:.1f} %", f"{100 * r['flag_agreement']:.1f} %",
+                  eur(r["generator_mean_when_paid"]), eur(r["openfisca_mean_when_paid"]),
+                  eur(r["median_abs_difference_both_paid"]))
+    console.print(t)
+    console.print(f"C2S gratuite (éligibilité OpenFisca) : "
+                  f"{100 * rep['openfisca_c2s_gratuite_share']:.1f} % — {rep['seconds']:.1f} s. "
+                  "[dim]Le générateur calibre les parts sur les chiffres publiés (non-recours "
+                  "compris) ; OpenFisca donne le droit théorique. Parts : foyers qui la "
+                  "perçoivent ; accord : même réponse versée / non versée ; moyennes parmi les "
+                  "foyers payés ; écart médian parmi ceux payés des deux côtés.[/]")
