@@ -191,6 +191,24 @@ def test_server_compare_michel_abel(server, page):
     _shot(page, "server-compare-michel-abel")
 
 
+@pytest.mark.parametrize("model_id", ["cnaf-2014", "cnam-c2sg-2018"])
+def test_server_every_preset_through_the_form_scores_like_the_api(server, page, model_id):
+    """Each example is loaded into the form (birth dates become ages, events become
+    date/never choices) and read back: the score shown equals the API's for the persona."""
+    page.goto(server + "/")
+    page.select_option("#model-select", model_id)
+    assert page.locator("#sim details.c2s").evaluate("d => d.open") == model_id.startswith("cnam")
+    for name in available_personas():
+        page.evaluate("document.querySelector('#sim').dataset.state = ''")
+        page.click(f"button.preset[data-persona='{name}']")
+        page.wait_for_function("document.querySelector('#sim').dataset.state === 'done'")
+        shown = _score_of(page, "#sim-result")
+        want = _api(server, "/api/score", {"model": model_id, "dossier": name})["score"]
+        assert abs(shown - want) < 1e-9, (name, shown, want)
+    if model_id.startswith("cnam"):
+        _shot(page, "server-simulator-c2s")
+
+
 def test_server_english_switch_and_bad_input(server, page):
     page.goto(server + "/")
     page.click("#lang-switch")

@@ -382,9 +382,16 @@
         loadPersona(btn.dataset.persona).then(function (d) { fillForm(form, d); return compute(form); });
       });
     });
+    function openC2S() {  // the CNAM models read the C2S section: show it
+      var item = $(".prov-item[data-model='" + currentModel() + "']");
+      var cnam = item && /^CNAM/i.test(item.dataset.institution || "");
+      $$("details.c2s").forEach(function (d) { d.open = cnam; });
+    }
+    openC2S();
     $("#model-select").addEventListener("change", function () {
       var id = currentModel();
       $$(".prov-item").forEach(function (p) { p.hidden = p.dataset.model !== id; });
+      openC2S();
       $$("form.household").forEach(function (form) { if (results[form.id]) compute(form); });
     });
     var initial = CFG.initial || {};
