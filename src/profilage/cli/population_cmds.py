@@ -17,6 +17,22 @@ app = typer.Typer(help="Population synthétique nationale / synthetic national p
                   no_args_is_help=True)
 
 
+def _prefetch(chunks):
+    """Draw the next chunk in a worker thread while this one is written (numpy, Polars and
+    Parquet release the GIL, so drawing and compressing overlap on two cores)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    it = iter(chunks)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(next, it, None)
+        while True:
+            df = future.result()
+            if df is None:
+                return
+            future = pool.submit(next, it, None)
+            yield df
+
+
 def write_parquet_atomic(chunks, out: Path, total: int, *, progress: bool = True) -> int:
     """Stream frames into ``out`` through a temporary file renamed at the end; rows written."""
     import pyarrow.parquet as pq
@@ -39,10 +55,11 @@ def write_parquet_atomic(chunks, out: Path, total: int, *, progress: bool = True
                       console=err_console, transient=True,
                       disable=not progress or total < 500_000) as bar:
             task = bar.add_task("gen", total=total)
-            for df in chunks:
+            for df in _prefetch(chunks):
                 table = df.to_arrow()
                 if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd",
+                                              compression_level=1)
                 writer.write_table(table)
                 rows += df.height
                 bar.advance(task, df.height)

@@ -111,11 +111,17 @@ def _geometric_months(rng: np.random.Generator, mean, n: int) -> np.ndarray:
     return (rng.geometric(np.broadcast_to(p, (n,))) - 1).astype(np.int64)
 
 
+# Days since 1970-01-01 of the first day of each month since January 1850 (lookup table: an
+# integer gather is several times faster than datetime64 conversions on millions of rows).
+_MONTH0 = (1850 - 1970) * 12
+_MONTH_START = (np.arange(_MONTH0, 2100 * 12 - 1970 * 12).astype("datetime64[M]")
+                .astype("datetime64[D]").astype(np.int32))
+
+
 def _months_ago_to_days(ref: dt.date, months_ago: np.ndarray, day: np.ndarray) -> np.ndarray:
     """Date ``months_ago`` months before the reference month, on ``day``: days since 1970."""
     ref_m = (ref.year - 1970) * 12 + (ref.month - 1)
-    m = (ref_m - months_ago).astype("datetime64[M]")
-    return (m.astype("datetime64[D]").astype(np.int64) + day - 1).astype(np.int32)
+    return _MONTH_START[ref_m - months_ago - _MONTH0] + (day - 1).astype(np.int32)
 
 
 def _date_series(name: str, days: np.ndarray, valid: np.ndarray | None = None) -> pl.Series:
