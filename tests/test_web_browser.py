@@ -209,6 +209,15 @@ def test_server_every_preset_through_the_form_scores_like_the_api(server, page, 
         _shot(page, "server-simulator-c2s")
 
 
+def test_api_docs_load_nothing_from_outside(server, page):
+    page.goto(server + "/docs")
+    page.wait_for_selector(".opblock", timeout=20_000)
+    assert page.locator(".opblock").count() >= 6
+    assert all(r.startswith(server) or r.startswith("data:") for r in page.requests), \
+        page.requests
+    _shot(page, "server-api-docs")
+
+
 def test_server_english_switch_and_bad_input(server, page):
     page.goto(server + "/")
     page.click("#lang-switch")

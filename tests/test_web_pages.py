@@ -49,6 +49,13 @@ def test_unknown_query_values_fall_back(client):
     assert cfg["lang"] == "fr" and cfg["model"] == "cnaf-2014" and cfg["initial"] == {}
 
 
+def test_api_docs_are_served_locally(client):
+    html = client.get("/docs").text
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html
+    _no_external_resources(html)
+    assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+
+
 def test_static_assets_served(client):
     for f in ("simulator.js", "profilage-engine.js", "profilage.css"):
         assert client.get(f"/static/{f}").status_code == 200

@@ -78,8 +78,20 @@ def create_app(*, allow_paths: bool = True) -> FastAPI:
                     "CNAM) / reproduce and audit social-security risk scores. Coefficients "
                     "marked `reconstructed` are NOT the institution's: every response carries "
                     "the model's provenance.",
-        docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
+        docs_url=None, redoc_url=None, openapi_url="/openapi.json",
     )
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        """Swagger UI served from the package (static/vendor), never from a CDN."""
+        from fastapi.openapi.docs import get_swagger_ui_html
+
+        vendor = "/static/vendor/swagger-ui"
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="profilage — API",
+            swagger_js_url=f"{vendor}/swagger-ui-bundle.js",
+            swagger_css_url=f"{vendor}/swagger-ui.css", swagger_favicon_url="data:,",
+            swagger_ui_parameters={"validatorUrl": None, "defaultModelsExpandDepth": 0})
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
