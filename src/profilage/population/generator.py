@@ -43,7 +43,7 @@ RSA_BASE = 607.75            # RSA montant forfaitaire, one person (décret 2023
 RSA_FORFAIT_LOGEMENT = (72.93, 145.86, 180.50)  # 1, 2, 3+ persons
 PA_BASE = 595.25             # prime d'activité montant forfaitaire, one person
 PA_BONUS_MAX = 173.75        # individual bonus reached at about one Smic (approximation)
-PA_TAKE_UP = 0.73            # share of eligible households that claim it (see below)
+PA_TAKE_UP = 0.80            # share of eligible households that claim it (see below)
 SMIC_NET = 1398.69           # monthly net Smic, Jan 2024 (35 h)
 AAH_MAX = 971.37             # AAH full rate
 AF_2, AF_3, AF_EXTRA, AF_14 = 141.99, 323.91, 181.92, 71.00  # allocations familiales
@@ -336,17 +336,25 @@ def _chunk(seed: int, index: int, n: int, start_id: int, ref: dt.date, kind: str
     rent = np.round(rent, 0)
 
     # --- resources and benefits ---
+    # Allocations familiales: two children or more under 20 (income modulation left out).
+    af = kids_under_20 >= 2
+    montant_af = np.where(af, np.select([kids_under_20 == 2], [AF_2],
+                                        AF_3 + AF_EXTRA * (kids_under_20 - 3))
+                          + AF_14 * np.maximum(kids_14_plus - (kids_under_20 == 2), 0), 0.0)
     autres = np.where(mono & (rng.random(n) < 0.35), _lognormal(rng, 170.0, 0.5, n), 0.0)
     comp = _composition(couple, nkids, mono)
     fl = _forfait_logement(persons) * (al | (statut == 2) | (statut == 3))
     resources = a_earn + a_other + c_earn + c_other + autres
-    # RSA households have low resources by definition: cap them at 60 % of their scale.
-    cap = 0.6 * RSA_BASE * comp
+    # RSA households have low resources by definition: cap them so that, with the family
+    # allowance and the forfait logement, they stay under 60 % of their scale.
+    cap = np.maximum(0.6 * RSA_BASE * comp - montant_af - fl, 0.0)
     scale = np.where(rsa & (resources > cap), cap / np.maximum(resources, 1e-9), 1.0)
     a_earn, a_other, c_earn, c_other, autres = (x * scale for x in
                                                 (a_earn, a_other, c_earn, c_other, autres))
     resources = a_earn + a_other + c_earn + c_other + autres
-    montant_rsa = np.where(rsa, np.maximum(RSA_BASE * comp - fl - resources, 0.0), 0.0)
+    # RSA and prime d'activité count the family allowance among resources.
+    montant_rsa = np.where(rsa, np.maximum(RSA_BASE * comp - fl - resources - montant_af, 0.0),
+                           0.0)
     # AAH: full rate minus part of own earnings (simplified differential).
     aah_one = lambda earn: np.maximum(AAH_MAX - 0.3 * np.maximum(earn - 200.0, 0.0), 40.0)  # noqa: E731
     montant_aah = np.where(alloc_aah, aah_one(a_earn), 0.0) + np.where(conj_aah, aah_one(c_earn),
@@ -358,7 +366,7 @@ def _chunk(seed: int, index: int, n: int, start_id: int, ref: dt.date, kind: str
 
     earn_pro = a_earn + c_earn
     pa_raw = (PA_BASE * comp + 0.61 * earn_pro + bonus(a_earn) + bonus(c_earn)
-              - np.maximum(PA_BASE * comp, resources + montant_aah + fl))
+              - np.maximum(PA_BASE * comp, resources + montant_aah + montant_af + fl))
     # Take-up: about a third of eligible households do not claim it (DREES estimates of
     # non-recours); PA_TAKE_UP is set so the share matches the published 4.55 M households.
     claims = rng.random(n) < PA_TAKE_UP
@@ -372,10 +380,6 @@ def _chunk(seed: int, index: int, n: int, start_id: int, ref: dt.date, kind: str
         resources - 420.0 * comp, 0.0)
     al_raw = np.minimum(rent, plafond) + charges - participation
     montant_al = np.where(al, np.clip(al_raw, 20.0, np.maximum(rent, 20.0)), 0.0)
-    af = kids_under_20 >= 2
-    montant_af = np.where(af, np.select([kids_under_20 == 2], [AF_2],
-                                        AF_3 + AF_EXTRA * (kids_under_20 - 3))
-                          + AF_14 * np.maximum(kids_14_plus - (kids_under_20 == 2), 0), 0.0)
 
     # --- file history ---
     insc = np.minimum(_geometric_months(rng, 96.0, n), (age - 17) * 12)
