@@ -284,6 +284,27 @@ def test_static_site_refuses_what_the_api_refuses(site, page):
     page.wait_for_function("document.querySelector('#sim-result-error').textContent.includes('12')")
 
 
+def test_static_site_saves_and_opens_a_dossier_file(site, page, tmp_path, cli):
+    """The form's dossier saved as JSON is what the CLI scores to the same figure."""
+    page.goto((site / "index.html").as_uri())
+    _fill_nathalie(page)
+    _submit_and_wait(page, "#sim")
+    shown = _score_of(page, "#sim-result")
+    with page.expect_download() as dl:
+        page.click("#sim button.save-json")
+    saved = tmp_path / "foyer.json"
+    dl.value.save_as(saved)
+    r = cli("score", str(saved), "--json")
+    assert r.returncode == 0, r.stderr
+    assert abs(json.loads(r.stdout)["score"] - shown) < 1e-9
+    page.click("#sim button.clear")
+    page.evaluate("document.querySelector('#sim').dataset.state = ''")
+    page.set_input_files("#sim .load-json input", str(saved))
+    page.wait_for_function("document.querySelector('#sim').dataset.state === 'done'")
+    assert abs(_score_of(page, "#sim-result") - shown) < 1e-9
+    assert page.input_value("#sim [data-path='conjoint.age']") == "57"
+
+
 def test_static_site_compare_and_english(site, page):
     page.goto((site / "en" / "compare.html").as_uri())
     page.wait_for_function("document.querySelector('#b').dataset.state === 'done' && "

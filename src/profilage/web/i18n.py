@@ -22,6 +22,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "presets": ("Exemples", "Examples"),
     "clear": ("Vider le formulaire", "Clear the form"),
     "compute": ("Calculer le score", "Compute the score"),
+    "save_json": ("Enregistrer le dossier (JSON)", "Save the dossier (JSON)"),
+    "save_json_help": ("Le fichier s'utilise avec « profilage score FICHIER.json » ; il reste sur "
+                       "votre ordinateur.", "Use the file with \"profilage score FILE.json\"; it "
+                       "stays on your computer."),
+    "load_json": ("Ouvrir un dossier (JSON)", "Open a dossier (JSON)"),
     "reference_month": ("Mois de référence", "Reference month"),
     "holder": ("Allocataire", "Beneficiary"),
     "partner": ("Conjoint·e", "Partner"),

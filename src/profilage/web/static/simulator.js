@@ -372,6 +372,30 @@
         document.getElementById(form.id + "-result").hidden = true;
         delete results[form.id];
       });
+      $(".save-json", form).addEventListener("click", function () {
+        var err = document.getElementById(form.id + "-result-error");
+        try {
+          var d = readForm(form);
+          if (form.dataset.nom) d.nom = form.dataset.nom;
+          var blob = new Blob([JSON.stringify(d, null, 2) + "\n"], { type: "application/json" });
+          var a = document.createElement("a");
+          a.href = URL.createObjectURL(blob);  // a local object URL: nothing is sent anywhere
+          a.download = (d.nom || "dossier").toLowerCase().replace(/[^a-z0-9_-]+/g, "-") + ".json";
+          document.body.appendChild(a); a.click(); a.remove();
+          setTimeout(function () { URL.revokeObjectURL(a.href); }, 1000);
+        } catch (e) { err.textContent = S.error + S.colon + e.message; err.hidden = false; }
+      });
+      $(".load-json input", form).addEventListener("change", function (ev) {
+        var file = ev.target.files[0], err = document.getElementById(form.id + "-result-error");
+        if (!file) return;
+        file.text().then(function (text) {
+          var d = JSON.parse(text);
+          if (!d || typeof d !== "object" || Array.isArray(d)) throw new Error("JSON object?");
+          fillForm(form, d);
+          return compute(form);
+        }).catch(function (e) { err.textContent = S.error + S.colon + e.message; err.hidden = false; });
+        ev.target.value = "";
+      });
       $$(".event", form).forEach(function (e) {
         $(".ev-date", e).addEventListener("input", function () { if ($(".ev-date", e).value) $(".ev-mode", e).value = "date"; });
       });
