@@ -234,3 +234,17 @@ def test_cli_generate_c2s(cli, tmp_path):
     assert r.returncode == 0 and "C2S" in r.stdout and "hypothèse" in r.stdout
     r = cli("population", "generate", "-n", "10", "--kind", "cmu", "--out", str(out))
     assert r.returncode == 2 and "--kind" in r.stderr
+
+
+def test_departements_follow_population_shares(pop):
+    from profilage.population.generator import departements
+
+    deps = departements()
+    assert deps.height == 101 and deps["code"].is_unique().all()
+    share = deps.with_columns(p=pl.col("population") / pl.col("population").sum())
+    expected = dict(zip(share["code"], share["p"]))
+    got = pop["departement"].value_counts(normalize=True)
+    got = dict(zip(got["departement"], got["proportion"]))
+    for code in ("75", "59", "13", "93", "974", "48"):
+        assert got.get(code, 0.0) == pytest.approx(expected[code], abs=0.0015), code
+    assert set(got) <= set(expected)

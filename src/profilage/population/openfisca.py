@@ -15,10 +15,11 @@ cannot carry), so the two will not agree everywhere; the report says by how much
 
 Approximations in the mapping (documented, visible in the report): each adult's monthly
 income is put in one OpenFisca variable according to the activity (salaried and self-employed
--> ``salaire_net``, unemployed -> ``chomage_net``, retired -> ``retraite_nette``); incomes are
-constant over the past months; AAH recipients get an incapacity rate of 80 %; the APL zone
-comes from the département (Paris and inner suburbs: zone 1; other Île-de-France and the
-largest metropolitan départements: zone 2; the rest: zone 3).
+-> ``salaire_net``, unemployed -> ``chomage_net``, retired -> ``retraite_nette``, plus the
+taxable twins the resource bases read); incomes are constant over the past months; AAH
+recipients get an incapacity rate of 80 %; the APL zone comes from the département (Paris
+and inner suburbs: zone 1; other Île-de-France and the largest metropolitan départements:
+zone 2; the rest: zone 3).
 """
 
 from __future__ import annotations
@@ -165,6 +166,11 @@ def _simulate(pop: pl.DataFrame) -> dict[str, np.ndarray]:
         sim.set_input("salaire_net", month, salaire)
         sim.set_input("chomage_net", month, chomage)
         sim.set_input("retraite_nette", month, retraite)
+        # Taxable amounts feed housing aid (rolling year) and AAH (year N-2): net pay plus the
+        # non-deductible CSG/CRDS, about 3 % (approximation); benefits and pensions as net.
+        sim.set_input("salaire_imposable", month, salaire * 1.03)
+        sim.set_input("chomage_imposable", month, chomage)
+        sim.set_input("retraite_imposable", month, retraite)
         sim.set_input("pensions_alimentaires_percues", month, pension_alim)
         sim.set_input("handicap", month, handicap)
         sim.set_input("taux_incapacite", month, np.where(handicap, 0.8, 0.0))
