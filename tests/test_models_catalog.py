@@ -123,3 +123,44 @@ def test_c2sg_experimental_adds_disability_and_health():
 def test_catalog_builders_cover_the_new_models():
     assert set(BUILDERS) == set(SIX) - {"cnaf-2014"}
     assert not math.isnan(load_model("cnam-c2sg-2018").intercept.value)
+
+
+def test_dmde_2026_with_coefficient_ranges_gives_score_bounds(cli, tmp_path):
+    ranges = tmp_path / "fourchettes.csv"
+    ranges.write_text("criterion,modality,min,max\nintercept,,-2.5,-1.5\n"
+                      "activite_allocataire,salarie,-0.2,0\n"
+                      + "".join(f"variable_non_publiee_{i},,-0.1,0.1\n" for i in range(1, 6)))
+    out = tmp_path / "dmde-bornes.toml"
+    r = cli("models", "ranges", "cnaf-dmde-2026-m1", str(ranges), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    m = load_model(str(out))
+    assert m.intercept.status == "unknown" and (m.intercept.low, m.intercept.high) == (-2.5, -1.5)
+    assert m.base_bounds() == pytest.approx((-3.0, -1.0))
+    # Nathalie: everything else still unknown and unbounded -> still no finite bound
+    assert score_dossier("nathalie", m)["logit_low"] is None
+    # a feature table where every bounded-or-zero input is known gives finite bounds
+    row = {"activite_allocataire": "salarie", "a_conjoint": False, "nb_enfants_19_plus": None}
+    s = score_frame(pl.DataFrame([row]), m)
+    assert s["logit_low"][0] == -float("inf")  # the other criteria are still unbounded
+    r = cli("models", "ranges", "cnam-c2sg-2018", str(ranges), "--out", str(tmp_path / "x.toml"))
+    assert r.returncode == 2 and "line 2: intercept is reconstructed: ranges apply only" in r.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("criterion,modality,min,max\nsexe,femme,0,1\n")
+    r = cli("models", "ranges", "cnam-c2sg-2018", str(bad), "--out", str(tmp_path / "x.toml"))
+    assert r.returncode == 2
+    assert "sexe femme is reconstructed: ranges apply only to unknown coefficients" in r.stderr
+
+
+def test_c2sg_2021_with_ranges_on_every_number_scores_within_bounds(tmp_path):
+    from profilage.models.build import finish
+    from profilage.models.ranges import apply_ranges
+
+    ranges = tmp_path / "r.csv"
+    rows = ["criterion,modality,min,max", "intercept,,-2.5,-2"]
+    for cid in ("plus_d_un_adulte", "au_moins_un_mineur", "premiere_demande"):
+        rows += [f"{cid},non,0,0", f"{cid},oui,0.2,0.6"]
+    ranges.write_text("\n".join(rows) + "\n")
+    m = finish(apply_ranges(load_model("cnam-c2sg-2021"), ranges), source="t")
+    r = score_dossier("c2s-profil-type", m)
+    assert r["logit_low"] == pytest.approx(-2.5 + 0.6) and r["logit_high"] == pytest.approx(-2 + 1.8)
+    assert round(r["score_low"], 4) == 0.1301 and round(r["score_high"], 4) == 0.4502

@@ -181,3 +181,39 @@ def import_(
     counts = ", ".join(f"{n} {STATUS_FR[s]}" for s, n in m.coefficients_status().items() if n)
     console.print(f"{m.id} : {len(m.criteria)} critères, {counts} → {dest}")
     console.print(f"[dim]Utiliser / use: profilage score DOSSIER --model {Path(dest)}[/]")
+
+
+@app.command("diff")
+def diff(a: str = typer.Argument(..., help="Modèle de départ / from (id ou .toml)."),
+         b: str = typer.Argument(..., help="Modèle d'arrivée / to (id ou .toml)."),
+         json_out: bool = typer.Option(False, "--json", help="Sortie JSON.")) -> None:
+    """Écarts entre deux versions : critères, coefficients, critères protégés / model diff."""
+    from profilage.models import load_model
+    from profilage.models.diff import diff_models, render_diff
+
+    d = diff_models(load_model(a), load_model(b))
+    if json_out:
+        print_json(d)
+        return
+    for line in render_diff(d):
+        console.print(line)
+
+
+@app.command("ranges")
+def ranges(model: str = typer.Argument(..., help="Modèle aux coefficients inconnus."),
+           table: str = typer.Argument(..., help="CSV criterion,modality,min,max."),
+           out: str = typer.Option(..., "--out", "-o", help="TOML de sortie / output TOML."),
+           model_id: str = typer.Option(None, "--id", help="Id du modèle produit."),
+           source: str = typer.Option(None, "--source", help="D'où viennent les fourchettes.")
+           ) -> None:
+    """Applique des fourchettes aux coefficients inconnus (bornes de score) / apply ranges."""
+    from profilage.models import load_model
+    from profilage.models.build import finish, write_toml
+    from profilage.models.ranges import apply_ranges
+
+    m = load_model(model)
+    doc = apply_ranges(m, table, model_id=model_id, source=source)
+    finish(doc, source=table)
+    dest = write_toml(doc, out)
+    console.print(f"{doc['id']} → {dest} (coefficients toujours « inconnu », avec fourchettes)")
+    console.print(f"[dim]Utiliser / use: profilage score DOSSIER --model {dest}[/]")
