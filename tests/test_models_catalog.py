@@ -1,6 +1,7 @@
 """The six shipped models: provenance on every number, the published facts each must satisfy."""
 
 import itertools
+import json
 import math
 
 import polars as pl
@@ -164,3 +165,29 @@ def test_c2sg_2021_with_ranges_on_every_number_scores_within_bounds(tmp_path):
     r = score_dossier("c2s-profil-type", m)
     assert r["logit_low"] == pytest.approx(-2.5 + 0.6) and r["logit_high"] == pytest.approx(-2 + 1.8)
     assert round(r["score_low"], 4) == 0.1301 and round(r["score_high"], 4) == 0.4502
+
+
+@pytest.mark.parametrize("mid, n", [("cnaf-2014", 6), ("cnaf-2010", 1), ("cnaf-dmde-2026-m1", 2),
+                                    ("cnam-c2sg-2018", 2), ("cnam-c2sg-2021", 1),
+                                    ("cnam-c2sg-experimental", 2)])
+def test_every_shipped_model_satisfies_its_published_facts(mid, n):
+    from profilage.models.facts import check_model
+
+    rows = check_model(load_model(mid))
+    assert len(rows) == n
+    assert all(r["holds"] is True for r in rows), rows
+
+
+def test_models_check_cli_exit_codes_and_details(cli, tmp_path):
+    r = cli("models", "check", "cnaf-2014", "--json")
+    assert r.returncode == 0, r.stderr
+    facts = {f["fact"]: f for f in json.loads(r.stdout)["facts"]}
+    assert facts["cnaf-2014:1"]["detail"] == "Nathalie : 0.2400 (publié : 0,24)"
+    assert facts["cnaf-2014:4"]["detail"].endswith("0.6894 (< 0,7)")
+    # the 2010 model does not reproduce Le Monde's 2014 figure (nationality unknown widens it)
+    r = cli("models", "check", "cnaf-2010", "--against", "cnaf-2014", "--json")
+    assert r.returncode == 1
+    facts = {f["fact"]: f["holds"] for f in json.loads(r.stdout)["facts"]}
+    assert facts["cnaf-2014:1"] is False and facts["cnaf-2014:3"] is True
+    r = cli("models", "check", "cnaf-2014", "--against", "cnam-c2sg-2099")
+    assert r.returncode == 2 and "--against: no facts for 'cnam-c2sg-2099'" in r.stderr

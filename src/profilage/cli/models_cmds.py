@@ -217,3 +217,36 @@ def ranges(model: str = typer.Argument(..., help="Modèle aux coefficients incon
     dest = write_toml(doc, out)
     console.print(f"{doc['id']} → {dest} (coefficients toujours « inconnu », avec fourchettes)")
     console.print(f"[dim]Utiliser / use: profilage score DOSSIER --model {dest}[/]")
+
+
+@app.command("check")
+def check(model: str = typer.Argument(..., help="Id ou chemin .toml."),
+          against: str = typer.Option(None, "--against", help="Faits d'une autre famille (ex. "
+                                      "cnaf-2014 pour une table importée)."),
+          json_out: bool = typer.Option(False, "--json", help="Sortie JSON.")) -> None:
+    """Vérifie les faits publiés qu'un modèle doit respecter / check published facts.
+
+    Code de sortie 1 si un fait ne tient pas / exit code 1 when a fact does not hold."""
+    from profilage.models import load_model
+    from profilage.models.facts import check_model
+
+    m = load_model(model)
+    rows = check_model(m, against)
+    if json_out:
+        print_json({"model": m.id, "facts": rows})
+    else:
+        if not rows:
+            console.print(f"{m.id} : aucun fait publié déclaré / no published facts declared "
+                          "(--against FAMILLE pour en vérifier)")
+        t = Table(title=f"{m.id} — faits publiés / published facts")
+        for col in ("fait", "énoncé", "tient ?", "détail", "source"):
+            t.add_column(col, overflow="fold")
+        mark = {True: "[green]oui ✓[/]", False: "[red]NON ✗[/]", None: "[yellow]indéterminé[/]"}
+        for r in rows:
+            t.add_row(r["fact"], r["text"], mark[r["holds"]], r["detail"], r["source"])
+        if rows:
+            console.print(t)
+    if any(r["holds"] is False for r in rows):
+        import sys
+
+        sys.exit(1)  # a fact does not hold (SystemExit: the CLI wrapper keeps the code)
