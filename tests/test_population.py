@@ -248,3 +248,20 @@ def test_departements_follow_population_shares(pop):
     for code in ("75", "59", "13", "93", "974", "48"):
         assert got.get(code, 0.0) == pytest.approx(expected[code], abs=0.0015), code
     assert set(got) <= set(expected)
+
+
+def test_openfisca_command_without_the_extra_names_it(tmp_path):
+    """Without openfisca_france the command says how to install it: exit 2, one line."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "pop.parquet"
+    generate_population(50, seed=1).write_parquet(out)
+    code = ("import sys; sys.modules['openfisca_france'] = None; sys.modules['openfisca_core'] = "
+            "None; sys.argv = ['profilage', 'population', 'openfisca', sys.argv[1], '--sample', "
+            "'5']; from profilage.cli import main; main()")
+    r = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 2
+    assert "pip install 'profilage[openfisca]'" in r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -113,9 +113,9 @@ def _enum(tbs, variable: str, labels: np.ndarray) -> np.ndarray:
 
 
 def _simulate(pop: pl.DataFrame) -> dict[str, np.ndarray]:
+    tbs = _tbs()  # first: a clear error when the extra is not installed
     from openfisca_core.simulations import SimulationBuilder
 
-    tbs = _tbs()
     ref = pop["reference_month"][0]
     period = f"{ref.year:04d}-{ref.month:02d}"
     persons = _persons(pop)
