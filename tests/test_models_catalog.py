@@ -71,6 +71,8 @@ def test_dmde_2026_is_structure_only_and_scores_without_crashing(cli):
     assert r["score"] is None and r["logit_low"] is None and r["logit_high"] is None
     res = cli("score", "nathalie", "--model", "cnaf-dmde-2026-m1")
     assert res.returncode == 0 and "indéterminé / undetermined" in res.stdout
+    assert "coefficients inconnus, le score n'est qu'un intervalle" in " ".join(res.stdout.split())
+    assert "reconstruit" not in res.stdout
 
 
 def _c2s_grid(model_id):

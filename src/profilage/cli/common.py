@@ -42,7 +42,10 @@ def provenance_banner(model_info: dict) -> str:
     parts = [f"{n} {STATUS_FR[s]}" for s, n in counts.items() if n]
     line = (f"[bold]Modèle / model[/] {model_info['id']} — {model_info.get('institution', '')} "
             f"— sha256 {model_info['sha256'][:12]} — coefficients : " + ", ".join(parts))
-    if counts.get("reconstructed") or counts.get("unknown"):
+    if counts.get("reconstructed"):
         line += ("\n[yellow]⚠ Coefficients NON officiels : les valeurs « reconstruit » sont les "
                  "nôtres, choisies pour respecter les faits publiés (not the institution's).[/]")
+    elif counts.get("unknown"):
+        line += ("\n[yellow]⚠ Coefficients NON officiels : coefficients inconnus, le score n'est "
+                 "qu'un intervalle (unknown coefficients: bounds only).[/]")
     return line
