@@ -265,3 +265,14 @@ def test_openfisca_command_without_the_extra_names_it(tmp_path):
     assert r.returncode == 2
     assert "pip install 'profilage[openfisca]'" in r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_threads_and_chunks_give_the_same_rows(monkeypatch):
+    import profilage.population.generator as gen
+    from profilage.population import iter_population
+
+    monkeypatch.setattr(gen, "CHUNK", 1_000)
+    one = pl.concat(list(iter_population(4_500, seed=9)))
+    two = pl.concat(list(iter_population(4_500, seed=9, workers=2)))
+    assert one.equals(two)
+    assert one["household_id"].to_list() == list(range(4_500))

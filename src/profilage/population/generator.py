@@ -544,10 +544,11 @@ C2S_SCHEMA: dict[str, pl.DataType] = {**POPULATION_SCHEMA, **C2S_EXTRA}
 
 
 def iter_population(households: int, seed: int = 0, *, reference_month: str | dt.date = "2024-03",
-                    kind: str = "caf") -> Iterator[pl.DataFrame]:
+                    kind: str = "caf", workers: int = 1) -> Iterator[pl.DataFrame]:
     """Yield the population chunk by chunk (``CHUNK`` households each, the last shorter).
 
     ``kind``: ``"caf"`` (CAF beneficiary households) or ``"c2s"`` (C2SG households).
+    ``workers``: threads drawing chunks ahead (same rows whatever the number).
     """
     if kind not in ("caf", "c2s"):
         raise ProfilageError(f"expected 'caf' or 'c2s', got {kind!r}", field="kind")
@@ -557,8 +558,27 @@ def iter_population(households: int, seed: int = 0, *, reference_month: str | dt
     if not isinstance(seed, int) or seed < 0:
         raise ProfilageError(f"expected a whole number >= 0, got {seed!r}", field="seed")
     ref = parse_reference_month(reference_month)
-    for index, start in enumerate(range(0, households, CHUNK)):
-        yield _chunk(seed, index, min(CHUNK, households - start), start, ref, kind)
+    tasks = [(index, min(CHUNK, households - start), start)
+             for index, start in enumerate(range(0, households, CHUNK))]
+    if workers <= 1 or len(tasks) <= 1:
+        for index, n, start in tasks:
+            yield _chunk(seed, index, n, start, ref, kind)
+        return
+    # Chunks are independent (each has its own random stream), so worker threads draw them
+    # ahead while the caller writes (numpy and Polars release the GIL); order is kept and at
+    # most ``workers + 1`` chunks are in memory.
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    joint_table(), departements()  # build shared caches once, before the threads
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque = deque()
+        for index, n, start in tasks:
+            pending.append(pool.submit(_chunk, seed, index, n, start, ref, kind))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def generate_population(households: int, seed: int = 0, *, reference_month: str = "2024-03",
