@@ -23,7 +23,7 @@ def test_score_json_nathalie(cli):
 def test_score_text_shows_provenance(cli):
     r = cli("score", "abel")
     assert r.returncode == 0
-    assert "Coefficients NON officiels" in r.stdout and "0.742" in r.stdout
+    assert "Coefficients NON officiels" in r.stdout and "0.838" in r.stdout
     assert "reconstruit" in r.stdout
 
 

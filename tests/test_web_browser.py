@@ -160,7 +160,7 @@ def test_server_simulator_nathalie_typed_by_hand(server, page):
     api = _api(server, "/api/score", {"model": "cnaf-2014", "dossier": "nathalie"})
     assert abs(shown - api["score"]) < 1e-9
     assert page.inner_text("#sim-result output.score") == "0.240"
-    assert "[0.145, 0.356]" in page.inner_text("#sim-result .bounds")
+    assert "[0.171, 0.319]" in page.inner_text("#sim-result .bounds")
     assert "NON officiels" in page.inner_text("#provenance")
     assert "Ce qui ferait baisser le score" in page.inner_text("#sim-result .changes")
     assert page.locator("#sim-result svg.waterfall.logit rect.bar").count() >= 5
@@ -186,8 +186,8 @@ def test_server_compare_michel_abel(server, page):
     page.fill("#b [data-path='prestations.montant_aide_logement']", "150")
     _submit_and_wait(page, "#b")
     assert abs(_score_of(page, "#b-result") - abel) < 1e-9
-    assert page.inner_text("#b-result output.score") == "0.742"
-    assert "Michel 0.579 — Foyer B 0.742 : +0.163" in page.inner_text("#gap")
+    assert page.inner_text("#b-result output.score") == "0.838"
+    assert "Michel 0.676 — Foyer B 0.838 : +0.162" in page.inner_text("#gap")
     _shot(page, "server-compare-michel-abel")
 
 

@@ -87,7 +87,10 @@ def print_group_table(report: dict) -> None:
                   title_justify="left")
         for col in ("Groupe", "Foyers", "Contr.", "% pop.", "% contr.", "Taux [IC 95 %]",
                     "÷ réf.", "Score", "Top 10 %", "Hasard"):
-            t.add_column(col, justify="left" if col == "Groupe" else "right")
+            if col == "Groupe":
+                t.add_column(col, overflow="fold", min_width=14)
+            else:
+                t.add_column(col, justify="right", overflow="fold")
         for g in groups:
             flag = {"haut": " ▲", "bas": " ▼"}.get(g["flag"] or "", "")
             t.add_row(g["group"], f"{g['households']:,}".replace(",", " "),
