@@ -487,8 +487,8 @@ def write_model(p: Problem, x: np.ndarray, path: Path, *, fitted: bool = True,
             "publics figurent ici. Les coefficients sont choisis par un ajustement reproductible "
             "(python -m profilage.reconstruct.cnaf2014) pour que les faits publiés 1 à 7 soient "
             "vrais (le fait 7, au niveau de la population, sur un échantillon synthétique fixe : "
-            "voir profilage.reconstruct.fact7). Les définitions de 'revenus stables et importants' et du taux d'effort sont "
-            "les nôtres (voir profilage.features)."),
+            "voir profilage.reconstruct.fact7). Les définitions de 'revenus stables et "
+            "importants' et du taux d'effort sont les nôtres (voir profilage.features)."),
         "facts": ["1", "2", "3", "4", "5", "6", "7"],
         "intercept": {"value": round(float(x[0]), 4), "status": "reconstructed",
                       "source": f"{FIT} ; fixé surtout par les faits 1 (Nathalie, 0,24), 4 et 7"
