@@ -175,3 +175,192 @@ def _strict(o):
 
     return _clean(o)
 
+
+
+def _load_pop_frame(population: Path, model: str, **kw):
+    from profilage.audit import prepare, read_population
+
+    return prepare(read_population(population), model, **kw)
+
+
+@app.command("thresholds")
+def thresholds_cmd(
+    persona: str = typer.Option(None, "--persona", help="Persona ou dossier JSON à balayer."),
+    population: Path = typer.Option(None, "--population", "-p", help="Population (Parquet)."),
+    model: str = typer.Option("cnaf-2014", "--model", "-m"),
+    feature: str = typer.Option(None, "--feature", help="Variables, séparées par des virgules."),
+    share: float = typer.Option(None, "--share", help="Part contrôlée (défaut : budget CNAF)."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Effets de seuil : chaque saut du score et du taux de contrôle / threshold effects."""
+    from profilage.audit import Selection, cutoff_scores, select
+    from profilage.audit.thresholds import numeric_edges, persona_thresholds, population_thresholds
+    from profilage.models import load_model
+
+    if persona is None and population is None:
+        raise ProfilageError("give --persona and/or --population", field="--persona")
+    m = load_model(model)
+    feats = [f.strip() for f in feature.split(",")] if feature else None
+    for f in feats or []:
+        if f not in numeric_edges(m):
+            raise ProfilageError(f"{f!r} is not a numeric input of {m.id} (numeric inputs: "
+                                 f"{', '.join(numeric_edges(m))})", field="--feature")
+    out: dict = {"model": m.id}
+    cutoff = None
+    with steps(3) as step:
+        if population is not None:
+            step("Notation de la population / scoring the population")
+            frame = _load_pop_frame(population, m, features=True)
+            sel = select(frame, Selection(share=share))
+            cutoff = next(iter(cutoff_scores(sel).values()), None)
+            out["cutoff"] = cutoff
+            step("Balayage / sweeping")
+            out["population"] = population_thresholds(frame, m, cutoff, features=feats)
+        if persona is not None:
+            out["persona"] = persona
+            out["jumps"] = persona_thresholds(persona, m, features=feats, cutoff=cutoff)
+    if json_out:
+        print_json(out)
+        return
+    if persona is not None:
+        console.print(f"[bold]Sauts du score de {persona}[/] (toutes choses égales par ailleurs)")
+        for j in out["jumps"]:
+            sel_txt = ""
+            if cutoff is not None:
+                yn = {True: "contrôlé", False: "non contrôlé"}
+                sel_txt = f" — {yn[j['selected_below']]} → {yn[j['selected_at']]}"
+            console.print(f"  • {j['text_fr']} ({j['delta']:+.3f}){sel_txt}")
+    if population is not None:
+        console.print(f"[bold]Population[/] (score minimal retenu {fmt(cutoff)})")
+        for j in out["population"]:
+            if abs(j["selection_rate_at"] - j["selection_rate_below"]) > 0:
+                console.print(f"  • {j['text_fr']}")
+
+
+@app.command("proxies")
+def proxies_cmd(
+    population: Path = typer.Option(..., "--population", "-p", help="Population (Parquet)."),
+    model: str = typer.Option("cnaf-2014", "--model", "-m"),
+    top: int = typer.Option(15, "--top", help="Lignes affichées."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Critères qui portent un motif protégé indirectement / proxies of protected grounds."""
+    from profilage.audit.proxies import proxies
+
+    with steps(2) as step:
+        step("Notation / scoring")
+        frame = _load_pop_frame(population, model, contributions=True)
+        step("Associations")
+        res = proxies(frame, model)
+    if json_out:
+        print_json(res)
+        return
+    t = Table(title="Association critère × motif protégé (V de Cramér)", title_justify="left")
+    for col in ("Critère", "Motif", "V de Cramér", "Écart de contribution", "Déclaré"):
+        t.add_column(col, overflow="fold")
+    for a in res["associations"][:top]:
+        t.add_row(a["label_fr"], f"{a['ground']} ({a['group_column']})", f"{a['cramers_v']:.3f}",
+                  f"{a['contribution_gap']:.3f}", a["declared_ground"] or "—")
+    console.print(t)
+    console.print("[bold]Modalités inaccessibles à un groupe[/] (jamais observées dans le groupe)")
+    for u in res["unreachable"][:top]:
+        console.print(f"  • {u['criterion']} = {u['modality']} : jamais pour {u['group_column']} = "
+                      f"{u['group']} ({u['households_in_group']} foyers)")
+
+
+@app.command("months")
+def months_cmd(
+    population: Path = typer.Option(..., "--population", "-p", help="Population (Parquet)."),
+    model: str = typer.Option("cnaf-2014", "--model", "-m"),
+    months: int = typer.Option(60, "--months", help="Mois simulés."),
+    budget_per_month: int = typer.Option(None, "--budget-per-month"),
+    cooldown: int = typer.Option(12, "--cooldown", help="Mois sans nouveau contrôle."),
+    by: str = typer.Option("famille_type,sexe_allocataire,tranche_age,rsa,aah,bas_revenus",
+                           "--by"),
+    seed: int = typer.Option(0, "--seed"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Re-notation mensuelle sur des années / monthly re-scoring over years."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from profilage.audit import read_population
+    from profilage.audit.months import simulate
+
+    if cooldown < 0:
+        raise ProfilageError(f"expected a whole number >= 0, got {cooldown}", field="--cooldown")
+    pop = read_population(population)
+    cols = [c.strip() for c in by.split(",") if c.strip()]
+    from profilage.audit.frame import BUILTIN_GROUPS
+
+    for c in cols:
+        if c not in BUILTIN_GROUPS and c not in pop.columns:
+            raise ProfilageError(f"unknown group column {c!r}", field="--by")
+    with Progress(TextColumn("Mois / months"), BarColumn(), TextColumn("{task.completed}/"
+                  "{task.total}"), TimeElapsedColumn(), console=err_console, transient=True,
+                  disable=not err_console.is_terminal) as bar:
+        task = bar.add_task("m", total=months)
+        res = simulate(pop, model, months=months, budget_per_month=budget_per_month,
+                       cooldown=cooldown, by=cols, seed=seed,
+                       progress=lambda t: bar.update(task, completed=t + 1))
+    if json_out:
+        print_json(res)
+        return
+    hs = res["horizons"]
+    console.print(f"{res['households']:,} foyers, {res['months']} mois, {res['budget_per_month']} "
+                  f"contrôles/mois, pas de second contrôle avant {res['cooldown']} mois")
+    t = Table(title="Probabilité d'au moins un contrôle (modèle | hasard)", title_justify="left")
+    t.add_column("Groupe", overflow="fold")
+    t.add_column("Foyers", justify="right")
+    for h in hs:
+        t.add_column(f"≤ {h} mois", justify="right")
+    for g in res["groups"]:
+        t.add_row(f"{g['by']} = {g['group']}", f"{g['households']:,}".replace(",", " "),
+                  *[f"{_pct(g[f'within_{h}'], 2)} | {_pct(g[f'random_{h}'], 2)}" for h in hs])
+    console.print(t)
+
+
+def experiment(
+    path: Path = typer.Argument(..., help="Fichier d'expérience TOML (experiments/*.toml)."),
+    population: Path = typer.Option(None, "--population", "-p", help="Population (Parquet)."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Expérience : archétypes ou copies contrefactuelles / run an experiment file."""
+    from profilage.audit.experiments import load_experiment, run_experiment
+
+    spec = load_experiment(path)
+    with steps(1) as step:
+        step("Expérience / experiment")
+        res = run_experiment(spec, population=population)
+    if json_out:
+        print_json(res)
+        return
+    console.print(f"[bold]{res['title'] or path}[/] — modèle {res['model']['id']} "
+                  "(coefficients reconstruits, non officiels)")
+    if res["kind"] == "archetype":
+        grid = res["grid"]
+        keys = [k for k in grid[0] if k not in ("score", "score_low", "score_high",
+                                                "above_cutoff")] if grid else []
+        t = Table(title=f"Archétype {res['persona']} ({res['excluded']} combinaisons impossibles "
+                        "écartées)", title_justify="left")
+        for k in keys + ["score", "bornes"] + (["contrôlé"] if res.get("cutoff") else []):
+            t.add_column(k, overflow="fold")
+        for r in grid:
+            extra = ["oui" if r["above_cutoff"] else "non"] if res.get("cutoff") else []
+            t.add_row(*[str(r[k]) for k in keys], fmt(r["score"]),
+                      f"[{fmt(r['score_low'])}, {fmt(r['score_high'])}]", *extra)
+        console.print(t)
+        return
+    b = res["baseline"]
+    console.print(f"{b['households']:,} foyers ; taux de contrôle d'origine {_pct(b['selection_rate'], 2)}"
+                  f", score minimal retenu {fmt(res['cutoff'])}")
+    t = Table(title=f"{res['label_fr']} : chaque valeur en copie contrefactuelle",
+              title_justify="left")
+    for col in ("Valeur", "Foyers", "Écartés", "Score moyen", "Taux", "Taux d'origine",
+                "Top 10 %"):
+        t.add_column(col, overflow="fold", justify="left" if col == "Valeur" else "right")
+    for v in res["values"]:
+        t.add_row(str(v["value"]), f"{v['households']:,}".replace(",", " "),
+                  f"{v['excluded']:,}".replace(",", " "), fmt(v["mean_score"]),
+                  _pct(v["selection_rate"], 2), _pct(v["baseline_rate_same_households"], 2),
+                  _pct(v["top_decile_share"]))
+    console.print(t)
