@@ -120,6 +120,9 @@ def prepare(population: pl.DataFrame | pl.LazyFrame, model: Model | str = "cnaf-
         _decile("revenu_disponible_uc").alias("decile_revenu_uc"),
         (pl.col("revenu_disponible_uc") < SEUIL_BAS_REVENUS).alias("bas_revenus"),
     )
+    # Group labels as categoricals: the group table then counts cells on integer codes.
+    scored = scored.with_columns(pl.col("famille_type", "sexe_allocataire").cast(pl.Categorical),
+                                 pl.col("tranche_age").cast(pl.Enum([b[0] for b in AGE_BANDS])))
     cols = [*CORE, "score_low", "score_high", "logit_low", "logit_high", *BUILTIN_GROUPS,
             "revenu_disponible_uc"]
     cols += [c for c in (keep or extra) if c not in cols]

@@ -88,10 +88,11 @@ def select(frame: pl.DataFrame, sel: Selection | None = None, *, score: str = "s
         raise ProfilageError(f"unknown column {sel.quota_by!r}", field="--quota-by")
     if sel.quota_by is not None and sel.threshold is not None:
         raise ProfilageError("quotas need a number of controls, not a threshold", field="--quota-by")
-    df = frame.sort(["month", score, "household_id"], descending=[False, True, False],
-                    nulls_last=True, maintain_order=False)
-    df = df.with_columns(rank=pl.int_range(pl.len(), dtype=pl.Int64).over("month"),
-                         _n=pl.len().over("month"))
+    ids = frame["household_id"].to_numpy()
+    scores = frame[score].cast(pl.Float64).to_numpy()
+    month_code = _codes(frame, ["month"])
+    df = frame.with_columns(rank=pl.Series(_rank_within(month_code, scores, ids)),
+                            _n=pl.Series(np.bincount(month_code)[month_code]))
     months = df.group_by("month", maintain_order=True).agg(n=pl.len())
     ns = dict(zip(months["month"].to_list(), months["n"].to_list()))
     if sel.threshold is not None:
@@ -117,7 +118,7 @@ def select(frame: pl.DataFrame, sel: Selection | None = None, *, score: str = "s
         bud = pl.DataFrame({"month": list(budgets), "budget": list(budgets.values())},
                            schema={"month": df.schema["month"], "budget": pl.Int64})
         if sel.quota_by is None:
-            df = df.join(bud, on="month", how="left").with_columns(
+            df = df.join(bud, on="month", how="left", maintain_order="left").with_columns(
                 selected=(pl.col("rank") < pl.col("budget")) & pl.col(score).is_not_null())
         else:
             q = sel.quota_by
@@ -129,8 +130,9 @@ def select(frame: pl.DataFrame, sel: Selection | None = None, *, score: str = "s
                 quotas = _largest_remainder(total, c["n"].to_numpy().astype(np.float64))
                 parts.append(c.with_columns(quota=pl.Series(quotas, dtype=pl.Int64)))
             quotas = pl.concat(parts).drop("n")
-            df = df.join(quotas, on=["month", q], how="left", nulls_equal=True).with_columns(
-                _qrank=pl.int_range(pl.len(), dtype=pl.Int64).over(["month", q]))
+            qrank = _rank_within(_codes(df, ["month", q]), scores, ids)
+            df = df.join(quotas, on=["month", q], how="left", nulls_equal=True,
+                         maintain_order="left").with_columns(_qrank=pl.Series(qrank))
             df = df.with_columns(selected=(pl.col("_qrank") < pl.col("quota"))
                                  & pl.col(score).is_not_null()).drop("_qrank", "quota")
             df = df.drop([c for c in ("budget",) if c in df.columns])
@@ -138,18 +140,38 @@ def select(frame: pl.DataFrame, sel: Selection | None = None, *, score: str = "s
     if "budget" not in df.columns:
         bud = pl.DataFrame({"month": list(budgets), "budget": list(budgets.values())},
                            schema={"month": df.schema["month"], "budget": pl.Int64})
-        df = df.join(bud, on="month", how="left")
+        df = df.join(bud, on="month", how="left", maintain_order="left")
     # Random-control baseline: the same number of households per month (and per quota cell),
     # drawn uniformly; numpy keys keep it vectorised and reproducible with the seed.
     rng = np.random.default_rng(sel.seed)
-    df = df.with_columns(_key=pl.Series(rng.random(df.height)))
-    part = ["month"] + ([sel.quota_by] if sel.quota_by else [])
-    df = df.with_columns(
-        _rrank=pl.col("_key").rank("ordinal").over(part) - 1,
-        _k=pl.col("selected").sum().over(part),
-    ).with_columns(random_selected=pl.col("_rrank") < pl.col("_k"))
+    part = _codes(df, ["month"] + ([sel.quota_by] if sel.quota_by else []))
+    rrank = _rank_within(part, rng.random(df.height), np.arange(df.height))
+    k = np.bincount(part, weights=df["selected"].to_numpy().astype(np.float64))[part]
     top = (pl.col("_n") / 10).ceil().cast(pl.Int64)
-    return df.with_columns(top_decile=pl.col("rank") < top).drop("_key", "_rrank", "_k", "_n")
+    return df.with_columns(random_selected=pl.Series(rrank < k),
+                           top_decile=pl.col("rank") < top).drop("_n")
+
+
+def _codes(df: pl.DataFrame, cols: list[str]) -> np.ndarray:
+    """Dense integer code (0..) of each row's partition (nulls are a partition of their own)."""
+    expr = pl.col(cols[0]) if len(cols) == 1 else pl.struct(cols)
+    return (df.select(expr.rank("dense")).to_series().fill_null(0).to_numpy()
+            .astype(np.int64))
+
+
+def _rank_within(part: np.ndarray, score: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """0-based rank within each partition: highest score first (missing last), then smaller id.
+
+    Vectorised with numpy (one lexsort), without reordering the frame.
+    """
+    s = np.where(np.isnan(score), -np.inf, score)
+    order = np.lexsort((ids, -s, part))
+    sorted_part = part[order]
+    starts = np.flatnonzero(np.r_[True, sorted_part[1:] != sorted_part[:-1]])
+    lengths = np.diff(np.r_[starts, len(order)])
+    ranks = np.empty(len(order), dtype=np.int64)
+    ranks[order] = np.arange(len(order)) - np.repeat(starts, lengths)
+    return ranks
 
 
 def cutoff_scores(selected: pl.DataFrame, score: str = "score") -> dict:

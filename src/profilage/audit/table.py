@@ -64,13 +64,16 @@ def group_table(df: pl.DataFrame, specs: list[list[str]], *, reference: dict | N
     overall_rate = overall_sel / n_total if n_total else float("nan")
     rng = np.random.default_rng(seed)
     rows = []
+    # One pass over the households: counts per cell of every grouping column at once; each
+    # grouping (and intersection) is then summed from this small table.
+    all_cols = list(dict.fromkeys(c for spec in specs for c in spec))
+    base = _cells(df, all_cols, score)
     for spec in specs:
         by_name = SEP.join(spec)
-        cells = (df.group_by(spec).agg(
-            households=pl.len(), selected=pl.col("selected").sum(),
-            random_selected=pl.col("random_selected").sum(),
-            top_decile=pl.col("top_decile").sum(), mean_score=pl.col(score).mean())
-            .sort(spec, nulls_last=True))
+        cells = (base.group_by(spec).agg(pl.col("households", "selected", "random_selected",
+                                                "top_decile", "score_sum", "score_n").sum())
+                 .with_columns(mean_score=pl.col("score_sum") / pl.col("score_n"))
+                 .sort(spec, nulls_last=True))
         labels = [SEP.join(_group_label(c, r[c]) for c in spec) for r in cells.iter_rows(named=True)]
         hh = cells["households"].to_numpy().astype(np.int64)
         se = cells["selected"].to_numpy().astype(np.int64)
@@ -121,6 +124,67 @@ def group_table(df: pl.DataFrame, specs: list[list[str]], *, reference: dict | N
                 "random_selection_rate": r["random_selected"] / hh[i] if hh[i] else float("nan"),
             })
     return pl.DataFrame(rows, schema=TABLE_SCHEMA)
+
+
+def _codes(s: pl.Series) -> tuple[np.ndarray, pl.Series] | None:
+    """Small integer codes of a column and the value of each code (null included), or None."""
+    if s.dtype == pl.Boolean:
+        return s.cast(pl.Int8).fill_null(2).to_numpy().astype(np.int64), pl.Series(
+            s.name, [False, True, None], dtype=pl.Boolean)
+    if s.dtype.is_integer():
+        lo, hi = s.min(), s.max()
+        if lo is None or lo < 0 or hi > 1000:
+            return None
+        return (s.fill_null(hi + 1).to_numpy().astype(np.int64),
+                pl.Series(s.name, [*range(hi + 1), None], dtype=s.dtype))
+    if isinstance(s.dtype, (pl.Categorical, pl.Enum)):
+        phys = s.to_physical()
+        hi = phys.max()
+        hi = -1 if hi is None else int(hi)
+        vals: list = [None] * (hi + 2)
+        first = phys.arg_unique()  # first row of each code: a small gather, no string work
+        for p_, v in zip(phys.gather(first).to_list(), s.gather(first).cast(pl.String).to_list()):
+            if p_ is not None:
+                vals[p_] = v
+        return phys.fill_null(hi + 1).to_numpy().astype(np.int64), pl.Series(
+            s.name, vals, dtype=pl.String)
+    return None
+
+
+def _cells(df: pl.DataFrame, cols: list[str], score: str) -> pl.DataFrame:
+    """Counts per cell of ``cols`` in one vectorised pass (numpy bincount on a mixed-radix code
+    when the columns are small; a Polars group_by otherwise)."""
+    aggs = dict(households=pl.len(), selected=pl.col("selected").sum(),
+                random_selected=pl.col("random_selected").sum(),
+                top_decile=pl.col("top_decile").sum(), score_sum=pl.col(score).sum(),
+                score_n=pl.col(score).count())
+    coded, radix = [], 1
+    for c in cols:
+        r = _codes(df[c])
+        if r is None:
+            return df.group_by(cols).agg(**aggs)
+        coded.append((c, r[0], r[1], radix))
+        radix *= len(r[1])
+        if radix > 5_000_000:
+            return df.group_by(cols).agg(**aggs)
+    code = np.zeros(df.height, dtype=np.int64)
+    for _, v, _, mult in coded:
+        code += v * mult
+    sc = df[score].cast(pl.Float64).to_numpy()
+    has = ~np.isnan(sc)
+    sums = {"households": np.bincount(code, minlength=radix),
+            "selected": np.bincount(code, weights=df["selected"].to_numpy(), minlength=radix),
+            "random_selected": np.bincount(code, weights=df["random_selected"].to_numpy(),
+                                           minlength=radix),
+            "top_decile": np.bincount(code, weights=df["top_decile"].to_numpy(), minlength=radix),
+            "score_sum": np.bincount(code, weights=np.where(has, sc, 0.0), minlength=radix),
+            "score_n": np.bincount(code, weights=has, minlength=radix)}
+    nz = np.flatnonzero(sums["households"])
+    out = {c: values.gather(pl.Series((nz // mult) % len(values))) for c, _, values, mult
+           in coded}
+    out.update({k: pl.Series(v[nz]).cast(pl.Int64 if k != "score_sum" else pl.Float64)
+                for k, v in sums.items()})
+    return pl.DataFrame(out)
 
 
 TABLE_SCHEMA = {

@@ -255,10 +255,11 @@ def proxies_cmd(
     if json_out:
         print_json(res)
         return
-    t = Table(title="Association critère × motif protégé (V de Cramér)", title_justify="left")
+    t = Table(title="Critères portant un motif protégé qu'ils ne déclarent pas (V de Cramér)",
+              title_justify="left")
     for col in ("Critère", "Motif", "V de Cramér", "Écart de contribution", "Déclaré"):
         t.add_column(col, overflow="fold")
-    for a in res["associations"][:top]:
+    for a in [x for x in res["associations"] if x["indirect"]][:top]:
         t.add_row(a["label_fr"], f"{a['ground']} ({a['group_column']})", f"{a['cramers_v']:.3f}",
                   f"{a['contribution_gap']:.3f}", a["declared_ground"] or "—")
     console.print(t)
