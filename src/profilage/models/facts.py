@@ -180,6 +180,12 @@ def _experimental(m):
     return all(res), f"{sum(res)} des 4 ajouts augmentent le score"
 
 
+def _fact7(m):
+    from profilage.reconstruct.fact7 import check_model as fact7_check
+
+    return fact7_check(m)
+
+
 LM = "Le Monde, 4 déc. 2023 (seed 003)"
 LQDN = "La Quadrature du Net, 5 déc. 2024 (seed 000)"
 FACTS: dict[str, dict[str, Fact]] = {
@@ -193,6 +199,8 @@ FACTS: dict[str, dict[str, Fact]] = {
              _fact5),
         Fact("6", "Au moins 7 critères pénalisent les plus précaires, dont 5 directement", LM,
              _fact6),
+        Fact("7", "Parents isolés : 16 % des foyers mais 36 % des contrôles ; deux tiers des "
+                  "contrôles sur les plus précaires", LM, _fact7),
     ]},
     "cnaf-2010": {"nationalite": Fact(
         "nationalite", "La nationalité extra-européenne augmente le score", LM, _nationality)},

@@ -164,3 +164,34 @@ class Fact7:
 
 if __name__ == "__main__":
     print(write_profiles())
+
+
+#: Tolerances of the published fact-7 check on the shipped sample (not the fit's bands).
+SP_TOLERANCE, LOW_TOLERANCE = 0.04, 0.05
+
+
+def check_model(model) -> tuple[bool | None, str]:
+    """Fact 7 for any model with the cnaf-2014 criteria: exact top 1.2 % of the shipped sample's
+    profiles ranked by the model's log-odds (undetermined if a criterion is missing)."""
+    prof = pl.read_parquet(profiles_path())
+    known = {c.id for c in model.criteria}
+    crit_cols = [c for c in prof.columns if c not in ("single_parent", "low_income", "n")]
+    if set(crit_cols) - known or known - set(crit_cols):
+        return None, "critères différents de cnaf-2014 : non évaluable sur l'échantillon"
+    z = np.full(prof.height, model.intercept.value or 0.0)
+    for c in model.criteria:
+        values = {m.id: m.coefficient.value for m in c.modalities}
+        if any(v is None for v in values.values()):
+            return None, f"coefficient inconnu dans {c.id} : non évaluable"
+        z += prof[c.id].replace_strict(values, return_dtype=pl.Float64).to_numpy()
+    w = prof["n"].to_numpy().astype(np.float64)
+    k = ANNUAL_SHARE * w.sum()
+    order = np.argsort(-z, kind="stable")
+    ws = w[order]
+    take = np.clip(k - (np.cumsum(ws) - ws), 0, ws)
+    sp = float(take[prof["single_parent"].to_numpy()[order]].sum() / take.sum())
+    low = float(take[prof["low_income"].to_numpy()[order]].sum() / take.sum())
+    holds = abs(sp - SP_TARGET) <= SP_TOLERANCE and abs(low - LOW_TARGET) <= LOW_TOLERANCE
+    return holds, (f"contrôles d'une année (1,2 % des foyers de l'échantillon) : parents isolés "
+                   f"{100 * sp:.1f} % (publié : 36 %), sous le seuil de bas revenus "
+                   f"{100 * low:.1f} % (publié : deux tiers)")
