@@ -301,3 +301,33 @@ def test_cli_import_then_score_with_the_toml_path(cli, tmp_path):
     r = cli("models", "import", str(src), "--format", "csv", "--id", "x", "--source", "s",
             "--out", str(tmp_path / "x.toml"))
     assert r.returncode == 2 and "field(s) not mapped to a profilage feature: AGE" in r.stderr
+
+
+def test_numeric_predictors_with_exponent_and_presence_round_trip_through_pmml(tmp_path):
+    etree = pytest.importorskip("lxml.etree")
+    fmap = FeatureMap.from_options(["SITFAM=situation_familiale", "AGE=age_conjoint",
+                                    "QPV=qpv"])
+    doc, _ = import_pmml(DATA / "sas_em_logistic.pmml", model_id="sas", source="fixture",
+                        fmap=fmap)
+    for c in doc["criteria"]:
+        if c["feature"] == "age_conjoint":
+            c["presence"] = "a_conjoint"  # the partner's age applies only with a partner
+    from profilage.models.build import finish
+
+    m = finish(doc, source="t")
+    text = model_to_pmml(m)
+    schema = etree.XMLSchema(etree.parse(str(DATA / "pmml-4-4-regression.xsd")))
+    assert schema.validate(etree.fromstring(text.encode())), schema.error_log
+    path = tmp_path / "m.pmml"
+    path.write_text(text)
+    _, back = import_pmml(path, model_id="sas", source="x", fmap=FeatureMap())
+    assert [(c.id, c.presence, c.exponent) for c in back.criteria] == [
+        (c.id, c.presence, c.exponent) for c in m.criteria]
+    frame = pl.DataFrame({"a_conjoint": [True, False, True], "age_conjoint": [50, None, 70],
+                          "situation_familiale": ["divorce", "celibataire", "marie"],
+                          "qpv": [True, False, None]})
+    a, b = score_frame(frame, m), score_frame(frame, back)
+    for col in ("score", "logit_low", "logit_high"):
+        assert a[col].to_list() == b[col].to_list()
+    z = -2.125  # single, not in a QPV, no partner: the age terms contribute 0
+    assert a["score"][1] == pytest.approx(1 / (1 + math.exp(-z)), abs=1e-15)
