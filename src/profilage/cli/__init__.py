@@ -8,6 +8,7 @@ import sys
 import typer
 
 from profilage.cli import audit_cmds, demo_cmd, models_cmds, population_cmds, scoring_cmds, web_cmds
+from profilage.cli import sql_cmds
 from profilage.cli.common import err_console, print_json
 
 app = typer.Typer(
@@ -17,6 +18,7 @@ app = typer.Typer(
 )
 app.add_typer(models_cmds.app, name="models")
 app.add_typer(population_cmds.app, name="population")
+models_cmds.app.command("sql")(sql_cmds.models_sql)
 app.command("score")(scoring_cmds.score)
 app.command("explain")(scoring_cmds.explain)
 app.command("demo")(demo_cmd.demo)
@@ -44,8 +46,11 @@ def personas_list(json_out: bool = typer.Option(False, "--json")) -> None:
         console.print(f"[bold]{n}[/] — {d.nom}: [dim]{(d.description or '')[:110]}…[/]")
 
 
-features_app = typer.Typer(help="Variables des modèles / model inputs.", no_args_is_help=True)
+features_app = typer.Typer(help="Variables des modèles / model inputs.", no_args_is_help=True,
+                           cls=sql_cmds.FeaturesGroup)
 app.add_typer(features_app, name="features")
+features_app.command("export")(sql_cmds.features_export)
+app.add_typer(sql_cmds.sql_app, name="sql")
 
 
 @features_app.command("list")

@@ -1,0 +1,100 @@
+"""`profilage models sql`, `profilage features POP --model ID --out FILE`, `profilage sql group-table`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from typer.core import TyperGroup
+
+from profilage.cli.common import console
+from profilage.errors import ProfilageError
+
+
+class FeaturesGroup(TyperGroup):
+    """`profilage features POP ...` is short for `profilage features export POP ...`."""
+
+    default_command = "export"
+
+    def parse_args(self, ctx, args):  # noqa: ANN001 (click's signature)
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+
+def models_sql(
+    model: str = typer.Argument(..., help="Id ou chemin .toml / model id or path."),
+    dialect: str = typer.Option("duckdb", "--dialect", help="duckdb, postgres ou spark."),
+    table: str = typer.Option("features", "--table",
+                              help="Table des variables (household_id + variables du modèle)."),
+    contributions: bool = typer.Option(True, "--contributions/--no-contributions",
+                                       help="Une colonne par critère / one column per criterion."),
+) -> None:
+    """Le modèle en une requête SQL / the model as one SQL SELECT (DuckDB, PostgreSQL, Spark)."""
+    from profilage.sql import score_sql
+
+    sys.stdout.write(score_sql(model, table, dialect=dialect, contributions=contributions))
+
+
+def read_population(path: Path):
+    """A population (Parquet or CSV of flat dossier rows) as a Polars LazyFrame."""
+    import polars as pl
+
+    if not path.is_file():
+        raise ProfilageError("file not found", source=str(path))
+    try:
+        if path.suffix.lower() == ".csv":
+            lf = pl.scan_csv(path, infer_schema_length=10_000)
+        else:
+            lf = pl.scan_parquet(path)
+        names = lf.collect_schema().names()
+    except Exception as e:  # polars raises several types for unreadable files
+        raise ProfilageError(f"cannot read table: {str(e).splitlines()[0]}", source=str(path)
+                             ) from None
+    if "household_id" not in names:
+        raise ProfilageError("column missing from the population", field="household_id",
+                             source=str(path))
+    return lf
+
+
+def feature_table(population, model: str):
+    """household_id + the model's input features, derived from flat dossier rows."""
+    from profilage.features import derive_features
+    from profilage.models import load_model
+
+    m = load_model(model)
+    return derive_features(population, keep=["household_id"]).select("household_id", *m.features)
+
+
+def features_export(
+    population: Path = typer.Argument(..., help="Population (Parquet/CSV de dossiers)."),
+    model: str = typer.Option("cnaf-2014", "--model", help="Modèle / model id or path."),
+    out: Path = typer.Option(..., "--out", help="Fichier .parquet ou .csv."),
+) -> None:
+    """Table des variables d'un modèle / the model's input table (for `models sql`)."""
+    from profilage.cli.scoring_cmds import _write_table
+
+    if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
+        raise ProfilageError("output must end in .csv or .parquet", field="--out")
+    df = feature_table(read_population(population), model).collect()
+    _write_table(df, out)
+    console.print(f"{df.height} foyers, {df.width - 1} variables → {out}")
+
+
+sql_app = typer.Typer(help="Requêtes SQL pour d'autres moteurs / SQL for other engines.",
+                      no_args_is_help=True)
+
+
+@sql_app.command("group-table")
+def group_table(
+    by: str = typer.Option(..., "--by", help="Colonne de groupe / group column."),
+    budget: int = typer.Option(..., "--budget", help="Nombre de contrôles / controls."),
+    scores: str = typer.Option("scores", "--scores", help="Table household_id, score."),
+    groups: str = typer.Option(None, "--groups", help="Table household_id + groupe (défaut : scores)."),
+    dialect: str = typer.Option("duckdb", "--dialect", help="duckdb, postgres ou spark."),
+) -> None:
+    """Taux de sélection par groupe sous un budget / selection rate per group under a budget."""
+    from profilage.sql import group_table_sql
+
+    sys.stdout.write(group_table_sql(scores, by, budget, dialect=dialect, groups=groups))
