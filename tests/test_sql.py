@@ -244,3 +244,15 @@ def test_cli_models_sql_and_features_export(cli, tmp_path):
     assert r.returncode == 2 and "file not found" in r.stderr
     r = cli("sql", "group-table", "--by", "famille_type", "--budget", "10", "--dialect", "spark")
     assert r.returncode == 0 and "ROW_NUMBER() OVER (ORDER BY `score` DESC" in r.stdout
+
+
+def test_duckdb_sql_equals_engine_on_a_200k_generated_population():
+    """The issue's check: features of 200,000 synthetic households, SQL vs engine to 1e-12."""
+    from profilage.population import generate_population
+    from profilage.cli.sql_cmds import feature_table
+
+    pop = generate_population(200_000, seed=2024)
+    feats = feature_table(pop.lazy(), "cnaf-2014").collect()
+    assert feats.height == 200_000
+    res = _duckdb("cnaf-2014", feats)
+    assert_same(res, engine_result("cnaf-2014", feats))
