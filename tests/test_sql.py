@@ -30,8 +30,8 @@ def _hard_model():
                   "coefficient": -0.0003, "status": "reconstructed", "source": "test",
                   "range": [0, 5000]})
     crits.append({"id": "effort_carre", "label_fr": "Taux d'effort au carré", "feature": "taux_effort",
-                  "kind": "numeric", "exponent": 2, "status": "unknown", "source": "test", "coefficient_min": -0.1,
-                  "coefficient_max": 0.2, "range": [0, 3]})
+                  "kind": "numeric", "exponent": 2, "status": "unknown", "source": "test",
+                  "coefficient_min": -0.1, "coefficient_max": 0.2, "range": [0, 3]})
     crits.append({"id": "age_conj_lin", "label_fr": "Âge du conjoint", "feature": "age_conjoint",
                   "presence": "a_conjoint", "coefficient": 0.004, "status": "reconstructed",
                   "source": "test"})
@@ -220,8 +220,8 @@ def test_cli_models_sql_and_features_export(cli, tmp_path):
     assert r.stderr.strip() == ("erreur / error: --dialect: unknown dialect 'oracle' "
                                 "(expected one of duckdb, postgres, spark)")
     # features POP --model ID --out FILE, then the SQL over that file equals `profilage score`
-    from profilage.personas import available_personas, load_persona
     from profilage.dossier import dossiers_frame
+    from profilage.personas import available_personas, load_persona
 
     pop = dossiers_frame([load_persona(p) for p in available_personas()])
     pop = pop.with_columns(household_id=pl.int_range(1, pop.height + 1, dtype=pl.Int64))
@@ -248,8 +248,8 @@ def test_cli_models_sql_and_features_export(cli, tmp_path):
 
 def test_duckdb_sql_equals_engine_on_a_200k_generated_population():
     """The issue's check: features of 200,000 synthetic households, SQL vs engine to 1e-12."""
-    from profilage.population import generate_population
     from profilage.cli.sql_cmds import feature_table
+    from profilage.population import generate_population
 
     pop = generate_population(200_000, seed=2024)
     feats = feature_table(pop.lazy(), "cnaf-2014").collect()

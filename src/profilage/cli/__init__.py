@@ -7,8 +7,16 @@ import sys
 
 import typer
 
-from profilage.cli import audit_cmds, demo_cmd, models_cmds, population_cmds, scoring_cmds, web_cmds
-from profilage.cli import sql_cmds
+from profilage.cli import (
+    audit_cmds,
+    demo_cmd,
+    models_cmds,
+    population_cmds,
+    scoring_cmds,
+    sql_cmds,
+    store_cmds,
+    web_cmds,
+)
 from profilage.cli.common import err_console, print_json
 
 app = typer.Typer(
@@ -20,6 +28,11 @@ app.add_typer(models_cmds.app, name="models")
 app.add_typer(population_cmds.app, name="population")
 models_cmds.app.command("sql")(sql_cmds.models_sql)
 app.command("score")(scoring_cmds.score)
+app.add_typer(store_cmds.store_app, name="store")
+app.command("run")(store_cmds.run)
+app.add_typer(store_cmds.retention_app, name="retention")
+app.command("history")(store_cmds.history)
+population_cmds.app.command("import")(store_cmds.population_import)
 app.command("explain")(scoring_cmds.explain)
 app.command("demo")(demo_cmd.demo)
 app.add_typer(audit_cmds.app, name="audit")
