@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
 import tomllib
 
@@ -256,3 +257,36 @@ def test_duckdb_sql_equals_engine_on_a_200k_generated_population():
     assert feats.height == 200_000
     res = _duckdb("cnaf-2014", feats)
     assert_same(res, engine_result("cnaf-2014", feats))
+
+
+def test_bench_json_on_a_small_population(cli):
+    r = cli("bench", "--households", "5000", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    for k in ("households", "engine_s", "sklearn_s", "duckdb_s", "numpy_s", "peak_rss_mb"):
+        assert out[k] > 0, k
+    assert out["households"] == 5000
+    for k in ("sklearn", "duckdb", "numpy"):  # every contender computes the engine's scores
+        assert out[f"{k}_max_diff"] < 1e-12, k
+    assert out["engine_selected"] == out["duckdb_selected"] == out["numpy_selected"] == out["budget"]
+
+
+def test_sql_group_table_equals_the_audit_module():
+    """Same selection rule (highest scores, ties to the smaller household_id) and same figures
+    as profilage.audit's Polars group table."""
+    from profilage.audit.selection import Selection, select
+    from profilage.audit.table import group_table
+
+    scores, _ = _scores_and_groups(20_000, budget=1_500)
+    scores = scores.with_columns(score=pl.col("score").fill_null(0.0))
+    audited = select(scores.with_columns(month=pl.lit("2024-03")), Selection(budget_per_month=1_500))
+    want = group_table(audited, [["famille_type"]], n_boot=0).sort("group")
+    con = duckdb.connect()
+    con.register("scores", scores.to_arrow())
+    got = con.sql(group_table_sql("scores", "famille_type", 1_500)).pl().sort("group")
+    assert got["group"].to_list() == want["group"].to_list()
+    assert got["selected"].cast(pl.Int64).to_list() == want["selected"].to_list()
+    for c in ("households", "population_share", "selected_share", "selection_rate",
+              "ratio_to_overall"):
+        for a, b in zip(got[c].cast(pl.Float64).to_list(), want[c].cast(pl.Float64).to_list()):
+            assert math.isclose(a, b, rel_tol=1e-12), c

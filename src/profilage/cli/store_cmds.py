@@ -11,8 +11,8 @@ from rich.table import Table
 
 from profilage.cli.common import console, err_console, fmt, print_json
 from profilage.errors import ProfilageError
-from profilage.store import DEFAULT_STORE
 
+DEFAULT_STORE = "profilage.duckdb"  # = profilage.store.DEFAULT_STORE (not imported: CLI start-up)
 STORE_OPT = typer.Option(DEFAULT_STORE, "--store", help="Fichier DuckDB / store file.")
 
 store_app = typer.Typer(help="Base embarquée DuckDB / embedded store.", no_args_is_help=True)
@@ -229,3 +229,30 @@ def _date(s: str, field: str) -> dt.date:
         return dt.date.fromisoformat(s)
     except ValueError:
         raise ProfilageError(f"date must be YYYY-MM-DD, got {s!r}", field=field) from None
+
+
+def bench(
+    households: int = typer.Option(1_000_000, "--households", min=1000, help="Foyers / households."),
+    seed: int = typer.Option(0, "--seed"),
+    model: str = typer.Option("cnaf-2014", "--model"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Moteur vs scikit-learn vs DuckDB SQL vs plancher numpy / engine benchmark."""
+    from profilage.bench import run_bench
+
+    r = run_bench(households, seed=seed, model=model,
+                  log=None if json_out else (lambda s: err_console.print(s, markup=False)))
+    if json_out:
+        print_json(r)
+        return
+    t = Table(title=f"{r['households']} foyers / households — {r['model']} ({r['cpus']} CPU)")
+    for c in ("moteur / engine", "secondes", "pic mémoire (Mo)", "écart max. au moteur"):
+        t.add_column(c)
+    for k, label in (("engine", "profilage (Polars)"), ("sklearn", "scikit-learn predict_proba"),
+                     ("duckdb", "DuckDB SQL"), ("numpy", "numpy (plancher / floor)")):
+        diff = r.get(f"{k}_max_diff")
+        t.add_row(label, f"{r[f'{k}_s']:.2f}", f"{r[f'{k}_peak_rss_mb']:.0f}",
+                  "—" if diff is None else f"{diff:.1e}")
+    console.print(t)
+    console.print(f"one-hot encoding for scikit-learn: {r['sklearn_encode_s']:.2f} s (not in its "
+                  f"time); features from dossiers: {r['features_s']:.1f} s")
