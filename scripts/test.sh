@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e '.[test,web,browser,openfisca]'
+.venv/bin/python -m pip install -q -e '.[test,web,browser,openfisca,spark]'
 exec .venv/bin/python -m pytest "$@"

@@ -290,3 +290,9 @@ def test_sql_group_table_equals_the_audit_module():
               "ratio_to_overall"):
         for a, b in zip(got[c].cast(pl.Float64).to_list(), want[c].cast(pl.Float64).to_list()):
             assert math.isclose(a, b, rel_tol=1e-12), c
+
+
+@pytest.mark.parametrize("model_id", __import__("profilage.models", fromlist=["x"]).available_models())
+def test_duckdb_sql_equals_engine_for_every_shipped_model(model_id):
+    df = random_features(model_id, 5_000, seed=99, unknown=0.1)
+    assert_same(_duckdb(model_id, df), engine_result(model_id, df))

@@ -169,16 +169,18 @@ def _numeric(c: Criterion) -> tuple[exp.Expression, exp.Expression]:
     coef = c.modalities[0].coefficient
     x = exp.cast(col(c.feature), "DOUBLE")
     v = x if c.exponent == 1 else exp.Pow(this=x, expression=num(c.exponent))
-    a, b = mul(v.copy(), num(coef.low)), mul(v.copy(), num(coef.high))
-    if coef.low != coef.high:
+    if coef.low == coef.high:
+        lo_known, hi_known = mul(v.copy(), num(coef.low)), mul(v.copy(), num(coef.low))
+    else:  # an input of 0 contributes 0 even when the coefficient is unbounded (0 * inf)
+        zero = exp.EQ(this=v.copy(), expression=num(0.0))
+        a = case().when(zero, num(0.0)).else_(mul(v.copy(), num(coef.low)))
+        b = case().when(zero.copy(), num(0.0)).else_(mul(v.copy(), num(coef.high)))
         lo_known, hi_known = least(a, b), greatest(a.copy(), b.copy())
-    else:
-        lo_known, hi_known = a, a.copy()
     if c.value_range is not None:
         cands = []
         for end in c.value_range:
             ve = end ** c.exponent
-            cands += [ve * coef.low, ve * coef.high]
+            cands += [0.0 if ve == 0 else ve * coef.low, 0.0 if ve == 0 else ve * coef.high]
         if c.value_range[0] < 0 < c.value_range[1]:
             cands.append(0.0)
         cands = [0.0 if math.isnan(z) else z for z in cands]
@@ -240,12 +242,13 @@ def score_select(model: Model | str, table: str = "features", *, dialect: str = 
         out_cols += [low_id, high_id]
     contributions_q = exp.select(*contrib).from_("modalities")
 
-    # 3. log-odds interval: the sum in the engine's order (criteria, then the intercept)
-    inter = m.intercept
+    # 3. log-odds interval: the sum in the engine's order (criteria, then the intercept plus the
+    #    redacted criteria's declared ranges)
+    base_lo, base_hi = m.base_bounds()
     lows = [col(contrib_cols(c.id)[0]) for c in m.criteria]
     highs = [col(contrib_cols(c.id)[1]) for c in m.criteria]
-    logit_low = add(*lows, num(inter.low)) if lows else num(inter.low)
-    logit_high = add(*highs, num(inter.high)) if highs else num(inter.high)
+    logit_low = add(*lows, num(base_lo)) if lows else num(base_lo)
+    logit_high = add(*highs, num(base_hi)) if highs else num(base_hi)
     logits_q = exp.select(exp.Star(), _alias(logit_low, "logit_low"),
                           _alias(logit_high, "logit_high")).from_("contributions")
 
