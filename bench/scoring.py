@@ -37,11 +37,12 @@ def main() -> None:
     ap.add_argument("--households", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workdir", default=None, help="where the temporary feature file goes")
+    ap.add_argument("--features", default=None, help="feature file to keep and reuse")
     a = ap.parse_args()
     from profilage.bench import run_bench
 
     m = machine()
-    r = run_bench(a.households, seed=a.seed, workdir=a.workdir,
+    r = run_bench(a.households, seed=a.seed, workdir=a.workdir, features=a.features,
                   log=lambda s: print(s, file=sys.stderr, flush=True))
     r["machine"] = m
     print(json.dumps(r, indent=1))

@@ -150,7 +150,10 @@ def run_duckdb(features_path: Path, model: Model) -> dict[str, Any]:
 
     from profilage.sql import group_table_sql, score_sql
 
-    con = duckdb.connect(str(features_path.with_suffix(".duckdb")))
+    db = features_path.with_suffix(".duckdb")
+    for stale in (db, Path(str(db) + ".wal")):
+        stale.unlink(missing_ok=True)
+    con = duckdb.connect(str(db))
     con.execute(f"CREATE TABLE features AS SELECT * FROM read_parquet('{features_path}')").fetchall()
     n = con.execute("SELECT count(*) FROM features").fetchall()[0][0]
     t0 = time.perf_counter()
@@ -160,6 +163,8 @@ def run_duckdb(features_path: Path, model: Model) -> dict[str, Any]:
     table = con.sql(group_table_sql("scores_g", GROUP, budget_for(n))).pl()
     secs = time.perf_counter() - t0
     scores = con.sql("SELECT score FROM scores_g ORDER BY household_id").pl()["score"].to_numpy()
+    con.close()
+    db.unlink(missing_ok=True)
     return {"seconds": secs, "scores": scores, "table": table}
 
 
@@ -255,12 +260,21 @@ def _worker(which: str, path: str, model_ref: str) -> dict[str, Any]:
 
 
 def run_bench(households: int, *, seed: int = 0, model: str = "cnaf-2014",
-              workdir: str | None = None, log=None) -> dict[str, Any]:
-    """Run the four contenders on the same ``households`` and return the JSON record."""
+              workdir: str | None = None, log=None, features: str | None = None
+              ) -> dict[str, Any]:
+    """Run the four contenders on the same ``households`` and return the JSON record.
+
+    ``features``: a feature file to reuse (written by an earlier run with the same arguments);
+    generated there when missing.
+    """
     m = load_model(model)
     with tempfile.TemporaryDirectory(dir=workdir, prefix="profilage-bench-") as d:
-        path = Path(d) / "features.parquet"
-        info = make_features(households, seed, path, model)
+        path = Path(features) if features else Path(d) / "features.parquet"
+        if path.exists():
+            info = {"households": pl.scan_parquet(path).select(pl.len()).collect().item(),
+                    "features_s": float("nan")}
+        else:
+            info = make_features(households, seed, path, model)
         if log:
             log(f"features: {info['households']} households in {info['features_s']:.1f} s")
         res: dict[str, Any] = {"households": info["households"], "model": m.id,
