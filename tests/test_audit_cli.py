@@ -114,3 +114,15 @@ def test_bad_options_exit_2_with_one_line(cli, population, args, message):
 def test_missing_population_file(cli, tmp_path):
     r = cli("audit", "--population", str(tmp_path / "none.parquet"))
     assert r.returncode == 2 and "--population" in r.stderr and "file not found" in r.stderr
+
+
+def test_random_baseline_is_independent_of_a_population_drawn_with_the_same_seed():
+    # The generator and the audit both default to seed 0: the audit's random draw must not
+    # replay the generator's stream (it did once: the "random" arm followed family type).
+    from profilage.audit import Selection, select
+    from profilage.population import generate_population
+
+    s = select(prepare(generate_population(20_000, seed=0)), Selection(share=0.1, seed=0))
+    rates = s.group_by("famille_type").agg(r=pl.col("random_selected").mean(), n=pl.len())
+    for r, n in rates.select("r", "n").iter_rows():
+        assert abs(r - 0.1) < 4 * (0.1 * 0.9 / n) ** 0.5 + 1e-9, (r, n)

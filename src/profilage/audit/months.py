@@ -113,7 +113,7 @@ def simulate(population: pl.DataFrame, model: Model | str = "cnaf-2014", *, mont
     if budget > n:
         raise ProfilageError(f"budget {budget} exceeds the {n} households",
                              field="--budget-per-month")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng([seed, 0x3047])  # salted: independent of a population seed
     first = prepare(pop, m).sort("household_id")
     groups = by or [g for g in BUILTIN_GROUPS if g in first.columns]
     base = first.select("household_id", *groups)

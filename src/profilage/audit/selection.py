@@ -143,7 +143,8 @@ def select(frame: pl.DataFrame, sel: Selection | None = None, *, score: str = "s
         df = df.join(bud, on="month", how="left", maintain_order="left")
     # Random-control baseline: the same number of households per month (and per quota cell),
     # drawn uniformly; numpy keys keep it vectorised and reproducible with the seed.
-    rng = np.random.default_rng(sel.seed)
+    # salted: a population generated with the same plain seed must not share our stream
+    rng = np.random.default_rng([sel.seed, 0x5E1EC7])
     part = _codes(df, ["month"] + ([sel.quota_by] if sel.quota_by else []))
     rrank = _rank_within(part, rng.random(df.height), np.arange(df.height))
     k = np.bincount(part, weights=df["selected"].to_numpy().astype(np.float64))[part]

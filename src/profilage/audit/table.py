@@ -62,7 +62,7 @@ def group_table(df: pl.DataFrame, specs: list[list[str]], *, reference: dict | N
     n_total = df.height
     overall_sel = int(df["selected"].sum())
     overall_rate = overall_sel / n_total if n_total else float("nan")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng([seed, 0xB0075])  # salted: independent of a population seed
     rows = []
     # One pass over the households: counts per cell of every grouping column at once; each
     # grouping (and intersection) is then summed from this small table.
