@@ -91,3 +91,21 @@ def test_models_list_and_show_json(cli):
     assert {"id", "feature", "protected_ground", "modalities"} <= set(crit)
     assert {"label", "coefficient", "status", "source"} <= set(crit["modalities"][0])
     assert len(show["redacted"]) == 3
+
+
+def test_demo_is_the_main_job_on_the_embedded_store(cli, tmp_path):
+    """README's first command: personas, then a population scored into DuckDB and audited."""
+    store = tmp_path / "demo.duckdb"
+    proc = cli("demo", "--households", "5000", "--store", str(store), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "0.240" in out and "reconstru" in out  # Nathalie, with the provenance banner
+    assert "5,000 foyers synthétiques" in out and "famille monoparentale" in out
+    import duckdb
+
+    con = duckdb.connect(str(store), read_only=True)
+    n = con.execute("SELECT count(*) FROM scores").fetchone()[0]
+    con.close()
+    assert n == 5000
+    again = cli("demo", "--households", "5000", "--store", str(store), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr  # re-running redoes the month atomically
