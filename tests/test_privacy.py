@@ -154,3 +154,14 @@ def test_server_logs_never_contain_dossier_content(tmp_path):
     assert codes[:2] == [200, 200] and all(c in (200, 404, 422) for c in codes), codes
     assert "POST /api/score" in log  # the access log is there, without bodies
     assert marker not in log and "Dupont" not in log
+
+
+def test_load_client_against_a_real_server_has_no_errors():
+    """Smoke run of bench/load_api.py (100 rps, 3 s): every request answered 200."""
+    pytest.importorskip("fastapi", reason="the web extra is not installed")
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "load_api.py"), "--serve",
+                           "--rate", "100", "--duration", "3", "--json"], capture_output=True,
+                          text=True, cwd=ROOT, timeout=300)
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert res["requests"] == 300 and res["ok"] == 300 and res["errors"] == 0, res
+    assert res["achieved_rps"] > 90
