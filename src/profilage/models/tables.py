@@ -64,7 +64,16 @@ def _read_rows(path: Path) -> tuple[list[dict[str, str]], str]:
     reader = csv.DictReader(io.StringIO(text), delimiter=delim)
     if not reader.fieldnames:
         raise ImportError_("empty table (a header row is needed)", source=str(path))
-    rows = [{(k or "").strip().lower(): (v or "").strip() for k, v in r.items()} for r in reader]
+    rows = []
+    try:
+        for r in reader:
+            if None in r:  # more fields than the header has columns
+                raise ImportError_(f"line {reader.line_num}: {len(reader.fieldnames) + len(r[None])} "
+                                   f"fields for {len(reader.fieldnames)} columns in the header "
+                                   "(a stray separator or quote?)", source=str(path))
+            rows.append({(k or "").strip().lower(): (v or "").strip() for k, v in r.items()})
+    except csv.Error as e:
+        raise ImportError_(f"line {reader.line_num}: malformed CSV ({e})", source=str(path)) from None
     return rows, delim
 
 
