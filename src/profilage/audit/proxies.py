@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from profilage.audit.experiments import _lab
 from profilage.engine import contrib_cols
 from profilage.models import Model, load_model
 
@@ -86,9 +87,3 @@ def proxies(frame: pl.DataFrame, model: Model | str = "cnaf-2014") -> dict[str, 
                     "ou par rareté : voir households_in_group)."}
 
 
-def _lab(v) -> str:
-    if v is None:
-        return "inconnu"
-    if isinstance(v, bool):
-        return "oui" if v else "non"
-    return str(v)

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from profilage import __version__
 from profilage.errors import ProfilageError
-from profilage.web.limits import NestingLimit
+from profilage.web.limits import NestingLimit, send_body_error
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
@@ -52,12 +52,8 @@ class BodyLimit:
             await self._too_large(send)
 
     async def _too_large(self, send):
-        body = (b'{"detail":[{"loc":["body"],"field":"(body)","msg":"request body too large '
-                b'(limit ' + str(self.limit).encode() + b' bytes)","type":"too_large"}]}')
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await send_body_error(send, 413, f"request body too large (limit {self.limit} bytes)",
+                              "too_large")
 
 
 class _TooLarge(Exception):

@@ -30,6 +30,18 @@ def json_too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
+async def send_body_error(send, status: int, msg: str, kind: str) -> None:
+    """Answer from an ASGI middleware with the API's error shape, naming the body."""
+    import json
+
+    body = json.dumps({"detail": [{"loc": ["body"], "field": "(body)", "msg": msg,
+                                   "type": kind}]}, separators=(",", ":")).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
 class NestingLimit:
     """ASGI middleware: buffers JSON request bodies (already size-limited) and refuses deep ones."""
 
@@ -49,13 +61,8 @@ class NestingLimit:
                 break
         body = b"".join(chunks)
         if json_too_deep(body, self.limit):
-            detail = (b'{"detail":[{"loc":["body"],"field":"(body)","msg":"JSON nested deeper '
-                      b'than ' + str(self.limit).encode() + b' levels","type":"too_deep"}]}')
-            await send({"type": "http.response.start", "status": 422,
-                        "headers": [(b"content-type", b"application/json"),
-                                    (b"content-length", str(len(detail)).encode())]})
-            await send({"type": "http.response.body", "body": detail})
-            return
+            return await send_body_error(send, 422, f"JSON nested deeper than {self.limit} levels",
+                                         "too_deep")
         sent = False
 
         async def replay():
