@@ -120,10 +120,22 @@ async def run_load(url: str, rate: float, duration: float, body: bytes, connecti
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its children (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
-    return ticks / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of a process and all its live descendants (Linux /proc); with
+    ``--workers`` the server's work happens in child processes."""
+    stats: dict[int, tuple[int, int]] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                f = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(d.name)] = (int(f[1]), int(f[11]) + int(f[12]))  # ppid, utime + stime
+    tree, grew = {pid}, True
+    while grew:
+        new = {p for p, (pp, _) in stats.items() if pp in tree and p not in tree}
+        tree |= new
+        grew = bool(new)
+    return sum(stats[p][1] for p in tree if p in stats) / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:

@@ -157,10 +157,12 @@ def test_server_logs_never_contain_dossier_content(tmp_path):
 
 
 def test_load_client_against_a_real_server_has_no_errors():
-    """Smoke run of bench/load_api.py (100 rps, 3 s): every request answered 200."""
+    """Smoke run of bench/load_api.py against `profilage serve --workers 2` (100 rps, 3 s):
+    every request answered 200."""
     pytest.importorskip("fastapi", reason="the web extra is not installed")
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "load_api.py"), "--serve",
-                           "--rate", "100", "--duration", "3", "--json"], capture_output=True,
+                           "--rate", "100", "--duration", "3", "--workers", "2", "--json"],
+                          capture_output=True,
                           text=True, cwd=ROOT, timeout=300)
     res = json.loads(proc.stdout.strip().splitlines()[-1])
     assert res["requests"] == 300 and res["ok"] == 300 and res["errors"] == 0, res

@@ -34,6 +34,8 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Adresse d'écoute / listen address "
                              "(boucle locale par défaut / loopback by default)."),
     port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64,
+                                help="Processus serveurs / server processes (charge élevée)."),
 ) -> None:
     """Lance le simulateur web et l'API / start the web simulator and the JSON API."""
     _need_web()
@@ -48,6 +50,13 @@ def serve(
                           f"{host}, not loopback only; no authentication is provided.[/]")
     shown = f"[{host}]" if ":" in host else host
     console.print(f"profilage — http://{shown}:{port}/  (API : /docs ; Ctrl+C pour arrêter)")
+    if workers > 1:  # uvicorn needs an import string to start several processes
+        import os
+
+        os.environ["PROFILAGE_ALLOW_PATHS"] = "1" if is_loopback(host) else "0"
+        uvicorn.run("profilage.web.app:create_app_from_env", factory=True, host=host, port=port,
+                    workers=workers, log_level="info")
+        return
     uvicorn.run(create_app(allow_paths=is_loopback(host)), host=host, port=port,
                 log_level="info")
 

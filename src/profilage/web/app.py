@@ -60,6 +60,14 @@ class _TooLarge(Exception):
     pass
 
 
+def create_app_from_env() -> FastAPI:
+    """Factory for ``profilage serve --workers N`` (each process builds its app; whether file
+    paths are accepted comes from the parent, which knows the listening address)."""
+    import os
+
+    return create_app(allow_paths=os.environ.get("PROFILAGE_ALLOW_PATHS") == "1")
+
+
 def create_app(*, allow_paths: bool = True) -> FastAPI:
     """Build the app. No CORS middleware: browsers refuse cross-origin reads (CORS closed).
 
