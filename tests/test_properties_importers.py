@@ -96,3 +96,17 @@ def test_mutated_tables_import_or_fail_clearly(fmt, data):
 @given(st.text(max_size=400))
 def test_arbitrary_text_as_table(text):
     _try(_table("csv"), text, ".csv")
+
+
+def test_unknown_xml_encoding_is_a_clear_error():
+    """Found by the mutation test in CI: `encoding="TF-8"` raised LookupError."""
+    import pytest
+
+    bad = PMML.replace('encoding="UTF-8"', 'encoding="TF-8"', 1)
+    if bad == PMML:
+        bad = '<?xml version="1.0" encoding="TF-8"?>\n' + PMML.split("?>", 1)[-1]
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "m.pmml"
+        p.write_text(bad)
+        with pytest.raises(ProfilageError, match="XML declaration: unknown encoding: TF-8"):
+            _pmml(p)

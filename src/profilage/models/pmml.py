@@ -99,6 +99,8 @@ def _parse(path: Path) -> ET.Element:
         root = ET.fromstring(raw)
     except ET.ParseError as e:
         raise ImportError_(f"not well-formed XML: {e}", source=src) from None
+    except (LookupError, ValueError) as e:  # <?xml encoding="..."?> unknown or unsupported
+        raise ImportError_(f"XML declaration: {e}", source=src) from None
     if _local(root.tag) != "PMML":
         raise ImportError_(f"root element is <{_local(root.tag)}>, not <PMML>", source=src)
     version = root.get("version", "")
