@@ -276,3 +276,14 @@ def test_threads_and_chunks_give_the_same_rows(monkeypatch):
     two = pl.concat(list(iter_population(4_500, seed=9, workers=2)))
     assert one.equals(two)
     assert one["household_id"].to_list() == list(range(4_500))
+
+
+def test_reference_month_outside_the_supported_range_is_a_clear_error():
+    """Found by the API fuzz test: month 0001-01 crashed the generator."""
+    import pytest
+
+    from profilage.errors import ProfilageError
+    from profilage.population import generate_population
+
+    with pytest.raises(ProfilageError, match="outside 1990-01..2100-12"):
+        generate_population(100, 0, reference_month="0001-01")

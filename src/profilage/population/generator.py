@@ -58,13 +58,20 @@ IDF = ("75", "77", "78", "91", "92", "93", "94", "95")
 def parse_reference_month(value: str | dt.date) -> dt.date:
     """'YYYY-MM' (or a date) to the first day of that month; a clear error otherwise."""
     if isinstance(value, dt.date):
-        return value.replace(day=1)
-    try:
-        y, m = str(value).strip().split("-")[:2]
-        return dt.date(int(y), int(m), 1)
-    except (ValueError, TypeError):
-        raise ProfilageError(f"expected 'YYYY-MM', got {value!r}", field="reference_month"
-                             ) from None
+        ref = value.replace(day=1)
+    else:
+        try:
+            y, m = str(value).strip().split("-")[:2]
+            ref = dt.date(int(y), int(m), 1)
+        except (ValueError, TypeError):
+            raise ProfilageError(f"expected 'YYYY-MM', got {value!r}", field="reference_month"
+                                 ) from None
+    # Birth dates and CAF history are drawn back from the month: it must leave room for them
+    # (found by the API fuzz test: month 0001-01 made the generator index out of bounds).
+    if not dt.date(1990, 1, 1) <= ref <= dt.date(2100, 12, 1):
+        raise ProfilageError(f"month {ref.year:04d}-{ref.month:02d} is outside 1990-01..2100-12",
+                             field="reference_month")
+    return ref
 
 
 @functools.cache
