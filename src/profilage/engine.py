@@ -104,6 +104,23 @@ def _modality_index(c: Criterion) -> pl.Expr:
     return idx
 
 
+def numeric_unknown_bounds(c: Criterion) -> tuple[float, float]:
+    """Contribution interval of a numeric predictor whose input is unknown: the extremes of
+    coefficient x value over the declared value range (unbounded without one). Shared by the
+    Polars engine and the SQL generator."""
+    coef = c.modalities[0].coefficient
+    if c.value_range is None:
+        return -math.inf, math.inf
+    cands = []
+    for end in c.value_range:
+        ve = end ** c.exponent
+        cands += [0.0 if ve == 0 else ve * coef.low, 0.0 if ve == 0 else ve * coef.high]
+    if c.value_range[0] < 0 < c.value_range[1]:
+        cands.append(0.0)
+    cands = [0.0 if math.isnan(z) else z for z in cands]
+    return min(cands), max(cands)
+
+
 def _criterion_exprs(c: Criterion) -> tuple[pl.Expr, pl.Expr, pl.Expr | None]:
     low_id, high_id, m_id = contrib_cols(c.id)
     if c.kind == "numeric":
@@ -116,17 +133,7 @@ def _criterion_exprs(c: Criterion) -> tuple[pl.Expr, pl.Expr, pl.Expr | None]:
             a = pl.when(v == 0).then(0.0).otherwise(v * coef.low)
             b = pl.when(v == 0).then(0.0).otherwise(v * coef.high)
             lo_known, hi_known = pl.min_horizontal(a, b), pl.max_horizontal(a, b)
-        if c.value_range is not None:
-            cands = []
-            for end in c.value_range:
-                ve = end ** c.exponent
-                cands += [0.0 if ve == 0 else ve * coef.low, 0.0 if ve == 0 else ve * coef.high]
-            if c.value_range[0] < 0 < c.value_range[1]:
-                cands.append(0.0)
-            cands = [0.0 if math.isnan(z) else z for z in cands]
-            unk_lo, unk_hi = min(cands), max(cands)
-        else:
-            unk_lo, unk_hi = -math.inf, math.inf
+        unk_lo, unk_hi = numeric_unknown_bounds(c)
         low = pl.when(x.is_null()).then(unk_lo).otherwise(lo_known)
         high = pl.when(x.is_null()).then(unk_hi).otherwise(hi_known)
         if c.presence:  # absent: the predictor does not apply

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import sqlglot
 from sqlglot import exp
 
-from profilage.engine import _SERIES, contrib_cols
+from profilage.engine import _SERIES, contrib_cols, numeric_unknown_bounds
 from profilage.errors import ProfilageError
 from profilage.models import Criterion, Model, load_model
 
@@ -176,17 +176,7 @@ def _numeric(c: Criterion) -> tuple[exp.Expression, exp.Expression]:
         a = case().when(zero, num(0.0)).else_(mul(v.copy(), num(coef.low)))
         b = case().when(zero.copy(), num(0.0)).else_(mul(v.copy(), num(coef.high)))
         lo_known, hi_known = least(a, b), greatest(a.copy(), b.copy())
-    if c.value_range is not None:
-        cands = []
-        for end in c.value_range:
-            ve = end ** c.exponent
-            cands += [0.0 if ve == 0 else ve * coef.low, 0.0 if ve == 0 else ve * coef.high]
-        if c.value_range[0] < 0 < c.value_range[1]:
-            cands.append(0.0)
-        cands = [0.0 if math.isnan(z) else z for z in cands]
-        unk_lo, unk_hi = min(cands), max(cands)
-    else:
-        unk_lo, unk_hi = -math.inf, math.inf
+    unk_lo, unk_hi = numeric_unknown_bounds(c)
     low = case().when(is_null(col(c.feature)), num(unk_lo)).else_(lo_known)
     high = case().when(is_null(col(c.feature)), num(unk_hi)).else_(hi_known)
     if c.presence:  # absent: the predictor does not apply
