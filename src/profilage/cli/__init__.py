@@ -129,16 +129,37 @@ def main() -> None:
         if code is None:
             code = getattr(e, "code", 0)
         sys.exit(code)
-    except Exception as e:  # click usage errors and anything unexpected
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            msg = e.format_message().replace("\n", " ")
-            err_console.print(f"erreur / error: {msg}", markup=False, soft_wrap=True)
+    except _usage_error_classes() as e:
+        if type(e).__name__ == "NoArgsIsHelpError":  # the help is the message (already printed)
+            text = e.format_message().strip()
+            if text:
+                print(text)
             sys.exit(e.exit_code)
+        msg = " ".join(e.format_message().split())
+        err_console.print(f"erreur / error: {msg}", markup=False, soft_wrap=True)
+        sys.exit(e.exit_code)
+    except Exception as e:  # anything unexpected
         if os.environ.get("PROFILAGE_DEBUG"):
             raise
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
         err_console.print(f"erreur interne / internal error: {type(e).__name__}: {first} "
                           "(PROFILAGE_DEBUG=1 pour le détail)", markup=False, soft_wrap=True)
         sys.exit(1)
+
+
+def _usage_error_classes() -> tuple[type[BaseException], ...]:
+    """The exception classes command-line parsing raises for a usage error.
+
+    Typer >= 0.29 bundles its own copy of click (``typer._click``) whose ``ClickException``
+    derives from the public ``typer.TyperException``: the standalone ``click`` package's classes
+    never match it. pyproject.toml pins ``typer>=0.29`` and tests/test_cli_usage.py checks the
+    hierarchy this relies on. A standalone click's exceptions are caught too, for code that
+    raises them directly."""
+    classes: list[type[BaseException]] = [typer.TyperException]
+    try:
+        import click
+
+        classes.append(click.ClickException)
+    except ImportError:  # pragma: no cover - click is no longer a dependency of typer
+        pass
+    return tuple(classes)
