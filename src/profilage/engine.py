@@ -260,7 +260,8 @@ def check_feature_table(model: Model, df: pl.DataFrame) -> None:
                 continue
             dtype = schema[f]
             kind = FEATURES.get(f, model.raw.get("features", {}).get(f, {})).get("kind")
-            if c.kind in ("bins", "numeric") and not (dtype.is_numeric() or dtype == pl.Null):
+            if (f == c.feature and c.kind in ("bins", "numeric")
+                    and not (dtype.is_numeric() or dtype == pl.Null)):
                 raise ProfilageError(f"column must be numeric, found {dtype}", field=f)
             if kind == "bool" and dtype not in (pl.Boolean, pl.Null):
                 raise ProfilageError(f"column must be true/false, found {dtype}", field=f)

@@ -382,3 +382,51 @@ def _c2s_features(lf: pl.LazyFrame) -> pl.LazyFrame:
 def dossier_features(dossiers: pl.DataFrame, *, keep: list[str] | None = None) -> pl.DataFrame:
     """Eager convenience wrapper around :func:`derive_features`."""
     return derive_features(dossiers, keep=keep).collect()
+
+
+def model_inputs(dossiers: pl.DataFrame | pl.LazyFrame, model, *,
+                 keep: list[str] | None = None) -> pl.LazyFrame:
+    """``keep`` columns + the model's input features, from flat dossier rows.
+
+    Features profilage derives come from :func:`derive_features`; the inputs a model declares
+    itself (``[features]`` of its file, e.g. an imported model's own fields, which no dossier
+    column gives) are read from the table when it has them and are unknown otherwise."""
+    lf = dossiers.lazy()
+    have = lf.collect_schema().names()
+    declared = [f for f in model.features if f not in FEATURES]
+    carried = [f for f in declared if f in have]
+    keep = [c for c in (keep or []) if c in have and c not in carried]
+    out = derive_features(lf, keep=[*keep, *carried])
+    missing = []
+    kinds = {"bool": pl.Boolean, "int": pl.Int64, "float": pl.Float64, "category": pl.String}
+    spec = model.raw.get("features", {}) if isinstance(model.raw, dict) else {}
+    for f in declared:
+        if f not in carried:
+            missing.append(pl.lit(None, dtype=kinds[spec.get(f, {}).get("kind", "float")]).alias(f))
+    if missing:
+        out = out.with_columns(missing)
+    return out.select(*keep, *model.features)
+
+
+def table_kind(model, columns: list[str], *, source: str | None = None) -> str:
+    """Whether a table holds dossier rows (``"dossiers"``) or the model's inputs (``"features"``).
+
+    A table with any dossier column that is not also a feature (``alloc_age``,
+    ``enfants_dates_naissance``...) is dossier rows, even when it carries some feature-named
+    columns (a generated population has ``aah`` and ``sexe_allocataire`` for grouping). Otherwise
+    a table with at least one of the model's inputs is a feature table (missing inputs are
+    unknown). A table with neither is refused, naming what was expected: scoring it would
+    silently give every household the all-unknown interval."""
+    from profilage.errors import ProfilageError
+
+    cols = set(columns)
+    dossier_only = [c for c in DOSSIER_COLUMNS if c not in FEATURES and c in cols]
+    if dossier_only:
+        return "dossiers"
+    if any(f in cols for f in model.features):
+        return "features"
+    expected = ", ".join(model.features[:6]) + (", ..." if len(model.features) > 6 else "")
+    raise ProfilageError(
+        f"the table has none of the model {model.id}'s inputs ({expected}; see `profilage "
+        "features list`) and no dossier column (alloc_age, conjoint, reference_month, ...; see "
+        "`profilage dossier schema`): nothing to score", source=source)

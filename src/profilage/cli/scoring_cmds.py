@@ -45,10 +45,20 @@ def score_table(path: Path, model: str, out: Path | None) -> None:
         raise ProfilageError("scoring a table needs --out OUT.csv|OUT.parquet", field="--out")
     if out.suffix.lower() not in TABLE_SUFFIXES:
         raise ProfilageError("output must end in .csv or .parquet", field="--out")
+    from profilage.features import model_inputs, table_kind
+
     m = load_model(model)
     df = _read_table(path)
-    check_feature_table(m, df)
-    scored = compile_model(m).score(df).collect()
+    if table_kind(m, df.columns, source=str(path)) == "dossiers":
+        # Dossier rows (a generated population...): derive the model's inputs, keep every input
+        # column as it is and add the score columns.
+        feats = model_inputs(df, m).collect()
+        check_feature_table(m, feats)
+        scored = compile_model(m).score(feats, keep=False).collect()
+        scored = df.drop([c for c in scored.columns if c in df.columns]).hstack(scored)
+    else:
+        check_feature_table(m, df)
+        scored = compile_model(m).score(df).collect()
     _write_table(scored, out)
     n_det = int(scored["determined"].sum())
     console.print(provenance_banner({"id": m.id, "institution": m.institution, "sha256": m.sha256,
@@ -59,7 +69,8 @@ def score_table(path: Path, model: str, out: Path | None) -> None:
 
 def score(
     dossier: str = typer.Argument(..., help="Dossier JSON, nom de persona, ou table CSV/Parquet "
-                                  "de variables du modèle / dossier, persona or feature table."),
+                                  "(dossiers ou variables du modèle) / dossier, persona, or "
+                                  "table of dossier rows or model features."),
     model: str = typer.Option("cnaf-2014", "--model", "-m", help="Id ou chemin .toml / id or path."),
     json_out: bool = typer.Option(False, "--json", help="Sortie JSON / JSON output."),
     out: Path = typer.Option(None, "--out", "-o", help="Table de sortie (pour une table en "

@@ -60,11 +60,10 @@ def read_population(path: Path):
 
 def feature_table(population, model: str):
     """household_id + the model's input features, derived from flat dossier rows."""
-    from profilage.features import derive_features
+    from profilage.features import model_inputs
     from profilage.models import load_model
 
-    m = load_model(model)
-    return derive_features(population, keep=["household_id"]).select("household_id", *m.features)
+    return model_inputs(population, load_model(model), keep=["household_id"])
 
 
 def features_export(
