@@ -118,11 +118,13 @@ def report(
     """Chiffres publiés vs générés / published vs generated marginals (exit 1 if out of band)."""
     from rich.table import Table
 
-    from profilage.population.report import population_report
+    from profilage.population.report import family_report, population_report
 
     rep = population_report(file)
+    fam = family_report(file) if rep["population"] == "caf" else None
     if json_out:
-        print_json({"file": str(file), **rep})
+        print_json({"file": str(file), **rep, "ok": rep["ok"] and (fam is None or fam["ok"]),
+                    **({"familles": fam} if fam else {})})
     else:
         what = "C2S gratuite" if rep["population"] == "c2s" else "allocataires CAF"
         t = Table(title=f"Population {file} ({what}) — {rep['households']:,} foyers / households")
@@ -142,12 +144,62 @@ def report(
         console.print("[dim]Sources : data/population_marges.csv (colonne source). « calé » : "
                       "marge imposée par le calage ; « hypothèse » : notre choix, non publié ; "
                       "les autres sont des contrôles.[/]")
-    if not rep["ok"]:
-        bad = ", ".join(r["id"] for r in rep["rows"] if not r["ok"])
+        if fam:
+            _print_families(fam)
+    rows = rep["rows"] + (fam["rows"] if fam else [])
+    if not all(r["ok"] for r in rows):
+        bad = ", ".join(r["id"] for r in rows if not r["ok"])
         err_console.print(f"hors tolérance / out of tolerance: {bad}", markup=False)
         # sys.exit, not typer.Exit: the entry point runs click with standalone_mode=False,
         # where typer.Exit's code would be returned, not used.
         sys.exit(1)
+
+
+def _print_families(fam: dict) -> None:
+    """Single parents vs the other family types: published vs generated, then the profile."""
+    from rich.table import Table
+
+    t = Table(title="Familles monoparentales et autres types de famille — publié vs généré / "
+                    "single parents vs other family types")
+    for col in ("famille", "statistique", "publié", "tolérance", "± éch.", "généré", "écart",
+                "année", "état"):
+        t.add_column(col, justify="left" if col in ("famille", "statistique") else "right")
+    for r in fam["rows"]:
+        mean = r["kind"] in ("mean", "ratio")
+        diff = r["difference"]
+        diff_s = "—" if diff is None else (f"{diff:+.2f}" if mean else f"{100 * diff:+.1f} pt")
+        tag = " [dim]calé[/]" if r["usage"] == "calage" else ""
+        t.add_row(r["famille_fr"], r["libelle_fr"] + tag, _num(r["published"], mean),
+                  f"{_num(r['min'], mean)}–{_num(r['max'], mean)}",
+                  _num(r["sampling_margin"], mean), _num(r["generated"], mean), diff_s,
+                  str(r["year"]), "[green]OK[/]" if r["ok"] else "[red bold]HORS / OUT[/]")
+    console.print(t)
+    console.print("[dim]Sources : data/population_familles.csv (colonne source, une par ligne). "
+                  "Bas revenus : ressources prestations comprises par UC CAF sous 1 097 € "
+                  "(CNAF 2019), comme l'audit.[/]")
+    p = Table(title="Profil généré par type de famille / generated profile by family type "
+                    "(sans équivalent publié pour la plupart : montré, non vérifié)")
+    p.add_column("statistique")
+    from profilage.population.report import FAMILY_LABELS, PROFILE_STATS
+
+    for f in fam["profile"]:
+        p.add_column(FAMILY_LABELS[f], justify="right")
+    for key, label, kind in PROFILE_STATS:
+        cells = []
+        for v in fam["profile"].values():
+            x = v[key]
+            cells.append("—" if x is None else f"{100 * x:.1f} %" if kind == "share"
+                         else f"{x:,.0f} €" if kind == "euros" else f"{x:.1f}")
+        p.add_row(label, *cells)
+    console.print(p)
+    console.print("[dim]Un adulte seul ne peut dépasser 12 mois d'activité par an : les personnes "
+                  "seules et les parents isolés sont tous sous 15 mois (seed 003).[/]")
+
+
+def _num(x: float | None, mean: bool) -> str:
+    if x is None:
+        return "—"
+    return f"{x:.2f}" if mean else f"{100 * x:.1f} %"
 
 
 @app.command("openfisca")

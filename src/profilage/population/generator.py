@@ -43,7 +43,7 @@ RSA_BASE = 607.75            # RSA montant forfaitaire, one person (décret 2023
 RSA_FORFAIT_LOGEMENT = (72.93, 145.86, 180.50)  # 1, 2, 3+ persons
 PA_BASE = 595.25             # prime d'activité montant forfaitaire, one person
 PA_BONUS_MAX = 173.75        # individual bonus reached at about one Smic (approximation)
-PA_TAKE_UP = 0.80            # share of eligible households that claim it (see below)
+PA_TAKE_UP = 0.885           # share of eligible households that claim it (see below)
 SMIC_NET = 1398.69           # monthly net Smic, Jan 2024 (35 h)
 AAH_MAX = 971.37             # AAH full rate
 AF_2, AF_3, AF_EXTRA, AF_14 = 141.99, 323.91, 181.92, 71.00  # allocations familiales
@@ -190,12 +190,30 @@ _ACT_P = np.array([
     [.14, .04, .42, .00, .40, .00],   # 1 RSA household
     [.35, .02, .10, .48, .05, .00],   # 2 under 25 without RSA
     [.06, .02, .01, .00, .04, .87],   # 3 aged 62+
+    # Parents (25-61, no RSA), rows added after checking single parents against published
+    # figures (issue 12; data/population_familles.csv, `profilage population report`):
+    [.85, .05, .05, .01, .04, .00],   # 4 single parent: with the 18 % in work on RSA, about
+    #                                     two thirds in work (Insee Focus 249, 2021: "dans un
+    #                                     tiers des familles monoparentales, le parent ... n'a
+    #                                     pas d'emploi")
+    [.80, .08, .05, .00, .07, .00],   # 5 parent in a couple: our assumption, set so that
+    #                                     couples with children are not poorer than published
+    #                                     (Insee chiffres-clés 3566846: 13.0 % poor in 2022)
 ])
+#: Share of workers employed all year: RSA households, parents (groups 4-5), others (ours).
+_FULL_YEAR = (0.30, 0.85, 0.72)
+_COUPLE_PARENT_WAGE = 2000.0 / 1700.0
+KID_AGE_POWER_MONO = 0.65
 
 
-def _activity(rng, n, age, rsa, aah_person, qpv):
-    """Activity, months worked (12 m), monthly income and ESAT flag for one adult per row."""
-    group = np.where(rsa, 1, np.where(age >= 62, 3, np.where(age < 25, 2, 0)))
+def _activity(rng, n, age, rsa, aah_person, qpv, parent=None):
+    """Activity, months worked (12 m), monthly income and ESAT flag for one adult per row.
+
+    ``parent``: 0 no child, 1 single parent, 2 parent in a couple (per row; default 0).
+    """
+    parent = np.zeros(n, dtype=np.int8) if parent is None else parent
+    group = np.where(rsa, 1, np.where(age >= 62, 3, np.where(
+        age < 25, 2, np.select([parent == 1, parent == 2], [4, 5], 0))))
     act = _cond_choice(rng, group, _ACT_P)
     # AAH recipients: 17-20 % work (CNAF, Dares, incl. specialised establishments, 2012);
     # we take 18.5 %, of whom 45 % in an ESAT (our assumption).
@@ -203,14 +221,19 @@ def _activity(rng, n, age, rsa, aah_person, qpv):
     esat = aah_person & aah_works & (rng.random(n) < 0.45)
     act = np.where(aah_person, np.where(aah_works, _ACT["salarie"], _ACT["inactif"]), act)
     working = (act == _ACT["salarie"]) | (act == _ACT["independant"])
-    full_year = rng.random(n) < np.where(rsa, 0.30, 0.72)
+    full_year = rng.random(n) < np.where(rsa, _FULL_YEAR[0],
+                                         np.where(parent > 0, _FULL_YEAR[1], _FULL_YEAR[2]))
     months = np.where(full_year, 12, rng.integers(1, 12, n))
     months = np.where(working, months, 0)
     months = np.where(act == _ACT["chomage"], rng.integers(0, 9, n), months)
     student_job = (act == _ACT["etudiant"]) & (rng.random(n) < 0.35)
     months = np.where(student_job, rng.integers(1, 10, n), months)
     # Full-time-equivalent monthly net pay: lognormal, lower in QPV and for RSA households.
-    wage = _lognormal(rng, np.where(rsa, 750.0, np.where(qpv, 1450.0, 1700.0)), 0.45, n)
+    # Parents in a couple (no RSA) earn more: 2,000 euros outside QPV, near the private
+    # sector's median of 2,091 euros net full-time (Insee Première 1971, 2022) less part time
+    # (our assumption, set with group 5 above so couples with children are not too poor).
+    wage = _lognormal(rng, np.where(rsa, 750.0, np.where(qpv, 1450.0, 1700.0))
+                      * np.where(parent == 2, _COUPLE_PARENT_WAGE, 1.0), 0.45, n)
     wage = np.where(act == _ACT["etudiant"], wage * 0.5, wage)
     wage = np.where(aah_person, np.where(esat, _lognormal(rng, 650.0, 0.15, n),
                                          _lognormal(rng, 1100.0, 0.4, n)), wage)
@@ -274,8 +297,11 @@ def _chunk(seed: int, index: int, n: int, start_id: int, ref: dt.date, kind: str
     alloc_aah = aah & (~couple | (who < 0.5) | (who > 0.95))
     conj_aah = aah & couple & (who >= 0.5)
 
-    a_act, a_months, a_earn, a_other, a_esat = _activity(rng, n, age, rsa, alloc_aah, qpv)
-    c_act, c_months, c_earn, c_other, c_esat = _activity(rng, n, conj_age, rsa, conj_aah, qpv)
+    parent = np.where(mono, 1, np.where(has_kids, 2, 0)).astype(np.int8)
+    a_act, a_months, a_earn, a_other, a_esat = _activity(rng, n, age, rsa, alloc_aah, qpv,
+                                                         parent)
+    c_act, c_months, c_earn, c_other, c_esat = _activity(rng, n, conj_age, rsa, conj_aah, qpv,
+                                                         parent)
     for arr in (c_months, c_earn, c_other):
         arr[~couple] = 0
     c_esat &= couple
@@ -292,7 +318,13 @@ def _chunk(seed: int, index: int, n: int, start_id: int, ref: dt.date, kind: str
     max_child_age = np.clip(youngest_parent - 17, 0, 20)
     total_kids = int(nkids.sum())
     kid_hh = np.repeat(np.arange(n), nkids)
-    kid_age = np.floor(rng.random(total_kids) * (max_child_age[kid_hh] + 1)).astype(np.int64)
+    # Children of single parents are older: a family becomes single-parent mostly through a
+    # separation, so the share of children living with one parent grows with their age (Insee,
+    # 14 Jan 2020, 2018 data: 13 % of the under-3s, 27 % of the 15-17s). Their ages are drawn
+    # as max * u ** KID_AGE_POWER_MONO (older for a power below 1), set to match that ratio.
+    u = rng.random(total_kids)
+    u = np.where(mono[kid_hh], u ** KID_AGE_POWER_MONO, u)
+    kid_age = np.floor(u * (max_child_age[kid_hh] + 1)).astype(np.int64)
     kid_days = _months_ago_to_days(ref, kid_age * 12 + rng.integers(0, 12, total_kids),
                                    rng.integers(1, 29, total_kids))
     # Children in a household stay sorted by household: offsets are a cumulative sum.
@@ -326,11 +358,21 @@ def _chunk(seed: int, index: int, n: int, start_id: int, ref: dt.date, kind: str
     # Status (locataire_prive, locataire_social, proprietaire, heberge, autre) given housing
     # aid and QPV: QPV housing is mostly social (our assumption, ANCT figures: ~3/4 social).
     st_group = np.where(al, np.where(qpv, 0, 1), np.where(qpv, 2, 3))
+    # Families with children without housing aid are more often owners (groups 4-7): set so
+    # that their children live in social housing and own their home about as often as
+    # published (Insee Focus 249, 2021: 15.8 % and 66 % of children in "traditional"
+    # families; 37 % and 29 % in single-parent families). Housing aid goes to tenants only
+    # here (no accédants), which keeps owners slightly under the published shares.
+    st_group = np.where(~al & has_kids, st_group + np.where(mono, 4, 2), st_group)
     statut = _cond_choice(rng, st_group, [
         [.17, .80, .00, .00, .03],
         [.55, .38, .00, .00, .07],
         [.15, .60, .15, .07, .03],
         [.25, .14, .45, .11, .05],
+        [.10, .40, .45, .02, .03],    # 4 couple with children, QPV, no housing aid
+        [.12, .04, .78, .03, .03],    # 5 couple with children, elsewhere, no housing aid
+        [.15, .55, .22, .05, .03],    # 6 single parent, QPV, no housing aid
+        [.22, .12, .55, .06, .05],    # 7 single parent, elsewhere, no housing aid
     ])
     persons = 1 + couple.astype(np.int64) + nkids
     rent = np.select(
@@ -375,7 +417,9 @@ def _chunk(seed: int, index: int, n: int, start_id: int, ref: dt.date, kind: str
     pa_raw = (PA_BASE * comp + 0.61 * earn_pro + bonus(a_earn) + bonus(c_earn)
               - np.maximum(PA_BASE * comp, resources + montant_aah + montant_af + fl))
     # Take-up: about a third of eligible households do not claim it (DREES estimates of
-    # non-recours); PA_TAKE_UP is set so the share matches the published 4.55 M households.
+    # non-recours); PA_TAKE_UP is a calibration parameter, set so the share matches the
+    # published 4.55 M households (0.80 before parents' activity was raised, issue 12: it is
+    # above the DREES take-up because our simplified scale finds fewer eligible households).
     claims = rng.random(n) < PA_TAKE_UP
     montant_pa = np.where((earn_pro > 0) & (pa_raw >= 15.0) & claims, np.round(pa_raw, 2), 0.0)
     prime_activite = montant_pa > 0

@@ -134,3 +134,201 @@ def population_report(population: str | Path | pl.DataFrame | pl.LazyFrame) -> d
         })
     return {"households": households, "population": kind, "ok": all(r["ok"] for r in rows),
             "rows": rows}
+
+
+# --- single parents vs other family types (issue 12) ------------------------------------
+
+#: Family groups of ``data/population_familles.csv``: the generator's types plus two pools.
+FAMILY_GROUPS: dict[str, tuple[str, ...]] = {
+    "personne_seule": ("personne_seule",),
+    "couple_sans_enfant": ("couple_sans_enfant",),
+    "couple_avec_enfants": ("couple_avec_enfants",),
+    "monoparentale": ("monoparentale",),
+    "couples": ("couple_sans_enfant", "couple_avec_enfants"),
+    "familles": ("couple_avec_enfants", "monoparentale"),
+}
+FAMILY_LABELS = {"personne_seule": "personnes seules", "couple_sans_enfant": "couples sans enfant",
+                 "couple_avec_enfants": "couples avec enfants", "monoparentale": "monoparentales",
+                 "couples": "couples", "familles": "familles avec enfants"}
+_FAMILY_REQUIRED = ("famille_type", "aide_logement", "statut_logement")
+
+
+def family_margins() -> dict[str, dict]:
+    """Published figures by family type (``data/population_familles.csv``): id -> row."""
+    from profilage.resources import resource_dir
+
+    df = pl.read_csv(resource_dir("data") / "population_familles.csv")
+    return {r["id"]: r for r in df.iter_rows(named=True)}
+
+
+def family_frame(population: str | Path | pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+    """Household features plus ``revenu_disponible_uc`` and ``bas_revenus`` (audit definitions:
+    resources including benefits, CAF consumption units, CNAF threshold of 1,097 euros)."""
+    from profilage.audit.frame import SEUIL_BAS_REVENUS, _pre_columns
+    from profilage.features import conform
+
+    lf = _source(population)
+    lf = conform(lf).with_columns(_pre_columns())
+    feats = derive_features(lf, keep=[*_FAMILY_REQUIRED, "_ressources"])
+    rdu = pl.col("_ressources") / pl.col("nb_uc")
+    return feats.with_columns(revenu_disponible_uc=rdu,
+                              bas_revenus=rdu < SEUIL_BAS_REVENUS,
+                              _mineurs=pl.col("nb_enfants_moins_12") + pl.col("nb_enfants_12_18"))
+
+
+def _in(group: str) -> pl.Expr:
+    return pl.col("famille_type").is_in(list(FAMILY_GROUPS[group]))
+
+
+def _family_stats() -> dict[str, tuple[pl.Expr, pl.Expr, str]]:
+    """id -> (value, n, kind) over a :func:`family_frame`."""
+    mono = pl.col("famille_type") == "monoparentale"
+    work = pl.col("activite_allocataire").is_in(["salarie", "independant"])
+    social = (pl.col("statut_logement") == "locataire_social").cast(pl.Float64)
+    owner = (pl.col("statut_logement") == "proprietaire").cast(pl.Float64)
+    al = pl.col("aide_logement")
+
+    def share(cond, group):
+        return _share(cond, _in(group))
+
+    def mean(x, group):
+        among = _in(group)
+        return (x.filter(among).cast(pl.Float64).mean(), among.sum().cast(pl.Float64),
+                "mean")
+
+    def child_weighted(cond, group):
+        w = pl.col("_mineurs").filter(_in(group)).cast(pl.Float64)
+        return ((cond.filter(_in(group)) * w).sum() / w.sum(), w.sum(), "share")
+
+    return {
+        "rsa_taux_personnes_seules": share(pl.col("rsa"), "personne_seule"),
+        "rsa_taux_monoparentales": share(pl.col("rsa"), "monoparentale"),
+        "rsa_taux_couples": share(pl.col("rsa"), "couples"),
+        "femmes_monoparentales": share(pl.col("sexe_allocataire") == "F", "monoparentale"),
+        "emploi_monoparentales": share(work, "monoparentale"),
+        "bas_revenus_monoparentales": share(pl.col("bas_revenus"), "monoparentale"),
+        "bas_revenus_couples_avec_enfants": share(pl.col("bas_revenus"), "couple_avec_enfants"),
+        "monoparentales_parmi_al": _share(mono, al),
+        "enfants_monoparentales": mean(pl.col("nb_enfants"), "monoparentale"),
+        "enfants_couples": mean(pl.col("nb_enfants"), "couple_avec_enfants"),
+        "enfants_hlm_monoparentales": child_weighted(social, "monoparentale"),
+        "enfants_hlm_couples": child_weighted(social, "couple_avec_enfants"),
+        "enfants_proprietaires_monoparentales": child_weighted(owner, "monoparentale"),
+        "enfants_proprietaires_couples": child_weighted(owner, "couple_avec_enfants"),
+        "taux_effort_al_monoparentales": _median(pl.col("taux_effort"), mono & al),
+    }
+
+
+def _children_age_ratio(population) -> dict[str, float | None]:
+    """Share of minor children living in a single-parent family, 15-17 year-olds over
+    under-3s (``rapport_ages_enfants_monoparentales``), from the children's birth dates."""
+    key = "rapport_ages_enfants_monoparentales"
+    ref_m = pl.col("reference_month").dt.year() * 12 + pl.col("reference_month").dt.month()
+    kids = (_source(population).select("famille_type", "reference_month",
+                                       "enfants_dates_naissance")
+            .explode("enfants_dates_naissance").drop_nulls("enfants_dates_naissance")
+            .with_columns(age=(ref_m - pl.col("enfants_dates_naissance").dt.year() * 12
+                               - pl.col("enfants_dates_naissance").dt.month()) // 12))
+    mono = (pl.col("famille_type") == "monoparentale").cast(pl.Float64)
+    old, young = pl.col("age").is_between(15, 17), pl.col("age") < 3
+    r = kids.select(p1=mono.filter(old).mean(), n1=old.sum().cast(pl.Float64),
+                    p2=mono.filter(young).mean(), n2=young.sum().cast(pl.Float64)
+                    ).collect(engine="streaming").row(0, named=True)
+    value = r["p1"] / r["p2"] if r["p1"] is not None and r["p2"] else None
+    return {key: value, f"{key}__n": r["n1"] + r["n2"],
+            **{f"{key}__{k}": v for k, v in r.items()}}
+
+
+#: Generated profile by family type (no published counterpart for most: shown, not checked).
+PROFILE_STATS: tuple[tuple[str, str, str], ...] = (
+    ("part", "Part des foyers", "share"),
+    ("rsa", "Au RSA", "share"),
+    ("aide_logement", "Aidés au logement", "share"),
+    ("bas_revenus", "Sous le seuil de bas revenus (1 097 €/UC)", "share"),
+    ("emploi", "Allocataire en emploi", "share"),
+    ("mois_activite", "Mois d'activité du foyer (moyenne)", "number"),
+    ("moins_15_mois", "Moins de 15 mois d'activité du foyer", "share"),
+    ("revenu_uc", "Revenu par UC, médiane (€/mois)", "euros"),
+    ("revenu_disponible_uc", "Revenu disponible par UC, médiane (€/mois)", "euros"),
+    ("taux_effort_al", "Taux d'effort médian (aidés au logement)", "share"),
+    ("taux_effort_35", "Taux d'effort supérieur à 35 %", "share"),
+    ("femmes", "Femmes (allocataire)", "share"),
+    ("enfants_12_18", "Au moins un enfant de 12 à 18 ans", "share"),
+    ("aah", "À l'AAH", "share"),
+)
+
+
+def _profile_exprs() -> list[pl.Expr]:
+    al = pl.col("aide_logement")
+    return [
+        pl.len().alias("n"),
+        pl.col("rsa").mean().alias("rsa"),
+        al.mean().alias("aide_logement"),
+        pl.col("bas_revenus").mean().alias("bas_revenus"),
+        pl.col("activite_allocataire").is_in(["salarie", "independant"]).mean().alias("emploi"),
+        pl.col("mois_activite_foyer").mean().alias("mois_activite"),
+        (pl.col("mois_activite_foyer") < 15).mean().alias("moins_15_mois"),
+        pl.col("revenu_par_uc").median().alias("revenu_uc"),
+        pl.col("revenu_disponible_uc").median().alias("revenu_disponible_uc"),
+        pl.col("taux_effort").filter(al).median().alias("taux_effort_al"),
+        (pl.col("taux_effort") > 0.35).mean().alias("taux_effort_35"),
+        (pl.col("sexe_allocataire") == "F").mean().alias("femmes"),
+        (pl.col("nb_enfants_12_18") > 0).mean().alias("enfants_12_18"),
+        pl.col("aah").mean().alias("aah"),
+    ]
+
+
+def family_report(population: str | Path | pl.DataFrame | pl.LazyFrame) -> dict[str, Any]:
+    """Single parents vs the other family types: published figures (``rows``, checked like
+    :func:`population_report`) and the generated profile by family type (``profile``)."""
+    lf = family_frame(population).cache()
+    margins = family_margins()
+    stats = _family_stats()
+    exprs = []
+    for key in margins:
+        if key not in stats:  # computed per child below
+            continue
+        value, n, _kind = stats[key]
+        exprs += [value.alias(key), n.alias(f"{key}__n")]
+    # Means (children per family) need their standard deviation for the sampling margin.
+    sd_exprs = [pl.col("nb_enfants").filter(_in(margins[k]["famille_type"])).cast(pl.Float64)
+                .std().alias(f"{k}__sd") for k in margins if k in stats and stats[k][2] == "mean"]
+    got = lf.select(exprs + sd_exprs).collect(engine="streaming").row(0, named=True)
+    got.update(_children_age_ratio(population))
+    rows = []
+    for key, m in margins.items():
+        kind = stats[key][2] if key in stats else "ratio"
+        value, n = got[key], got[f"{key}__n"] or 0.0
+        p, lo, hi = float(m["valeur"]), float(m["min"]), float(m["max"])
+        if not n:
+            se = math.inf
+        elif kind == "share":
+            se = math.sqrt(p * (1 - p) / n)
+        elif kind == "mean":
+            se = (got[f"{key}__sd"] or 0.0) / math.sqrt(n)
+        elif kind == "ratio":  # delta method on the ratio of two shares
+            p1, n1, p2, n2 = (got[f"{key}__{x}"] for x in ("p1", "n1", "p2", "n2"))
+            se = (value * math.sqrt((1 - p1) / (n1 * p1) + (1 - p2) / (n2 * p2))
+                  if value and n1 and n2 and p1 and p2 else math.inf)
+        else:
+            se = 1.25 * 0.5 * p / math.sqrt(n)
+        noise = 3 * se
+        ok = value is not None and (lo - noise) <= value <= (hi + noise)
+        rows.append({
+            "id": key, "famille_type": m["famille_type"],
+            "famille_fr": FAMILY_LABELS[m["famille_type"]], "libelle_fr": m["libelle_fr"],
+            "label_en": m["label_en"], "published": p, "min": lo, "max": hi,
+            "sampling_margin": noise, "generated": value,
+            "difference": None if value is None else value - p, "n": int(n),
+            "kind": kind, "usage": m["usage"], "year": m["annee"], "source": m["source"],
+            "ok": bool(ok),
+        })
+    prof = (lf.group_by("famille_type").agg(_profile_exprs()).collect(engine="streaming"))
+    total = prof["n"].sum() or 1
+    order = [f for f in FAMILY_GROUPS if len(FAMILY_GROUPS[f]) == 1]
+    profile = {}
+    for r in prof.iter_rows(named=True):
+        r["part"] = r["n"] / total
+        profile[r.pop("famille_type")] = r
+    profile = {f: profile[f] for f in order if f in profile}
+    return {"ok": all(r["ok"] for r in rows), "rows": rows, "profile": profile}
