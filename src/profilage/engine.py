@@ -31,7 +31,7 @@ from profilage.errors import ProfilageError
 from profilage.models import Criterion, Model, load_model
 
 # Below this width the continuous mean loses digits to cancellation; its series is exact there.
-_SERIES = 1e-2
+SERIES_WIDTH = _SERIES = 1e-2
 
 
 def sigmoid(x: float) -> float:
@@ -79,8 +79,9 @@ def contrib_cols(criterion_id: str) -> tuple[str, str, str]:
     return f"c__{criterion_id}__low", f"c__{criterion_id}__high", f"m__{criterion_id}"
 
 
-def _modality_index(c: Criterion) -> pl.Expr:
-    """Index of the matched modality, null when the input is unknown."""
+def modality_index(c: Criterion) -> pl.Expr:
+    """Index of the matched modality, null when the input is unknown: the one definition of
+    modality matching (the engine, the fast path's codes and the SQL follow it)."""
     col = pl.col(c.feature)
     chain = pl.when(col.is_null()).then(pl.lit(None, dtype=pl.Int16))
     regular = [(i, m) for i, m in enumerate(c.modalities) if m.kind != "absent"]
@@ -102,6 +103,24 @@ def _modality_index(c: Criterion) -> pl.Expr:
         else:
             idx = pl.when(pres.fill_null(True)).then(idx)
     return idx
+
+
+_modality_index = modality_index
+
+
+def missing_feature_columns(model: Model, names: set[str]) -> list[pl.Expr]:
+    """Null columns, typed, for the model's inputs absent from a frame (they count as unknown)."""
+    from profilage.features import FEATURES
+
+    fill = []
+    declared = model.raw.get("features", {}) if isinstance(model.raw, dict) else {}
+    for f in model.features:
+        if f not in names:
+            kind = (declared.get(f) or FEATURES.get(f) or {}).get("kind", "float")
+            dtype = {"bool": pl.Boolean, "int": pl.Int64, "float": pl.Float64,
+                     "category": pl.String}[kind]
+            fill.append(pl.lit(None, dtype=dtype).alias(f))
+    return fill
 
 
 def numeric_unknown_bounds(c: Criterion) -> tuple[float, float]:
@@ -151,7 +170,7 @@ def _criterion_exprs(c: Criterion) -> tuple[pl.Expr, pl.Expr, pl.Expr | None]:
     # about 5x faster than replace_strict's hash lookup on a national population.
     low = pl.lit(pl.Series(lows, dtype=pl.Float64)).gather(idx).fill_null(min(lows))
     high = pl.lit(pl.Series(highs, dtype=pl.Float64)).gather(idx).fill_null(max(highs))
-    return low.alias(low_id), high.alias(high_id), _modality_index(c).alias(m_id)
+    return low.alias(low_id), high.alias(high_id), modality_index(c).alias(m_id)
 
 
 @dataclass
@@ -176,16 +195,7 @@ class CompiledModel:
         """
         lf = features.lazy()
         names = set(lf.collect_schema().names())
-        from profilage.features import FEATURES
-
-        fill = []
-        declared = self.model.raw.get("features", {}) if isinstance(self.model.raw, dict) else {}
-        for f in self.model.features:
-            if f not in names:
-                kind = (declared.get(f) or FEATURES.get(f) or {}).get("kind", "float")
-                dtype = {"bool": pl.Boolean, "int": pl.Int64, "float": pl.Float64,
-                         "category": pl.String}[kind]
-                fill.append(pl.lit(None, dtype=dtype).alias(f))
+        fill = missing_feature_columns(self.model, names)
         stages = [fill, self.index_exprs, self.contribution_exprs]
         if isinstance(features, pl.DataFrame):
             # Eager evaluation of the wide stages: Polars' lazy planner spends ~80 ms resolving

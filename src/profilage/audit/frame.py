@@ -10,6 +10,7 @@ import polars as pl
 
 from profilage.engine import compile_model
 from profilage.errors import ProfilageError
+from profilage.fastpath import CodedPopulation
 from profilage.features import DOSSIER_COLUMNS, FEATURES, conform, derive_features
 from profilage.models import Model, load_model
 
@@ -104,6 +105,17 @@ def prepare(population: pl.DataFrame | pl.LazyFrame, model: Model | str = "cnaf-
     ``keep`` names extra population columns to carry (e.g. ``departement``); ``features`` keeps
     every model input, ``contributions`` every criterion's contribution (for proxies).
     """
+    return prepare_coded(population, model, keep=keep, features=features,
+                         contributions=contributions)[0]
+
+
+def prepare_coded(population: pl.DataFrame | pl.LazyFrame, model: Model | str = "cnaf-2014", *,
+                  keep: list[str] | None = None, features: bool = False,
+                  contributions: bool = False) -> tuple[pl.DataFrame, CodedPopulation | None]:
+    """:func:`prepare`, and the population's modality codes (:mod:`profilage.fastpath`) so that
+    other models over the same criteria (an ensemble's members) are scored without deriving the
+    features again. Scores come from the fast path; with ``contributions``, from the Polars
+    engine (one column per criterion), and no codes are returned."""
     m = load_model(model)
     lf = population.lazy()
     names = lf.collect_schema().names()
@@ -113,7 +125,13 @@ def prepare(population: pl.DataFrame | pl.LazyFrame, model: Model | str = "cnaf-
     extra = [c for c in names if c not in DOSSIER_COLUMNS and c not in FEATURES]
     lf = conform(lf).with_columns(_pre_columns())
     feats = derive_features(lf, keep=[*extra, "_month", "_ressources", "_aah_travaille"])
-    scored = compile_model(m).score(feats, contributions=contributions)
+    coded = None
+    if contributions:
+        scored = compile_model(m).score(feats, contributions=True)
+    else:
+        feats = feats.collect()
+        coded = CodedPopulation(feats)
+        scored = feats.hstack(coded.score_frame(m)).lazy()
     have = set(extra)
     scored = scored.with_columns(group_exprs(have)).rename({"_month": "month"})
     scored = scored.with_columns(
@@ -134,4 +152,4 @@ def prepare(population: pl.DataFrame | pl.LazyFrame, model: Model | str = "cnaf-
     missing = [c for c in (keep or []) if c not in scored.collect_schema().names()]
     if missing:
         raise ProfilageError("column not in the population", field=missing[0])
-    return scored.select(cols).collect()
+    return scored.select(cols).collect(), coded

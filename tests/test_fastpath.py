@@ -1,0 +1,96 @@
+"""The fast path (modality codes + coefficient gathers) gives the Polars engine's and the SQL's
+numbers on every shipped model, on hard models (unknown coefficients, numeric predictors,
+infinite bounds), and on a generated population."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import polars as pl
+import pytest
+from featuregen import random_features
+from sqlengines import assert_same, engine_result
+from test_sql import _hard_model, _infinite_model
+
+from profilage.engine import compile_model
+from profilage.fastpath import CodedPopulation, Tables, _packs, score_features
+from profilage.models import available_models, load_model
+from profilage.sql import score_sql
+
+SCORE_COLS = ["household_id", "logit_low", "logit_high", "score_low", "score_high", "score",
+              "determined"]
+
+
+def _fast(model, df: pl.DataFrame) -> pl.DataFrame:
+    return score_features(df, model).select(SCORE_COLS)
+
+
+def _engine(model, df: pl.DataFrame) -> pl.DataFrame:
+    return engine_result(model, df).select(SCORE_COLS)
+
+
+@pytest.mark.parametrize("model_id", available_models())
+def test_fast_path_equals_engine_and_sql_for_every_shipped_model(model_id):
+    df = random_features(model_id, 5_000, seed=11, unknown=0.1)
+    fast = _fast(model_id, df)
+    assert assert_same(fast, _engine(model_id, df)) == len(SCORE_COLS) - 1
+    con = duckdb.connect()
+    con.register("features", df.to_arrow())
+    sql = con.sql(score_sql(model_id, "features", dialect="duckdb")).pl().select(SCORE_COLS)
+    assert_same(fast, sql)
+    # the table covers undetermined households (unknown inputs)
+    assert fast["determined"].sum() < fast.height
+
+
+@pytest.mark.parametrize("factory", [_hard_model, _infinite_model])
+def test_fast_path_with_unknown_coefficients_numeric_predictors_and_infinities(factory):
+    model = factory()
+    df = random_features(model, 20_000, seed=5, unknown=0.15)
+    fast = _fast(model, df)
+    assert_same(fast, _engine(model, df))
+    if factory is _infinite_model:
+        assert fast["score"].null_count() > 0 and fast["logit_high"].is_infinite().any()
+
+
+def test_fast_path_on_a_generated_population_and_missing_columns():
+    from profilage.features import derive_features
+    from profilage.population import generate_population
+
+    feats = derive_features(generate_population(20_000, seed=3), keep=["household_id"]).collect()
+    for model_id in ("cnaf-2014", "cnaf-2010"):
+        assert_same(_fast(model_id, feats), _engine(model_id, feats))
+    # a column the table lacks is unknown, as in the engine
+    part = feats.drop("age_allocataire", "taux_effort")
+    assert_same(_fast("cnaf-2014", part), _engine("cnaf-2014", part))
+
+
+def test_codes_are_the_engine_modality_index_and_shared_across_models():
+    df = random_features("cnaf-2014", 3_000, seed=2, unknown=0.2)
+    m = load_model("cnaf-2014")
+    pop = CodedPopulation(df)
+    pop.encode(m)
+    eng = compile_model(m).score(df, contributions=True).collect()
+    for c in m.criteria:
+        want = eng[f"m__{c.id}"].fill_null(len(c.modalities)).to_numpy()
+        assert np.array_equal(pop.codes(c), want), c.id
+    n_codes = len(pop._codes)
+    pop.score(m)
+    pop.score(load_model("cnaf-2014"))
+    assert len(pop._codes) == n_codes and len(pop._packed) == 1
+
+
+def test_tables_follow_the_engine_rules_for_unknown_inputs():
+    m = load_model("cnaf-2014")
+    t = Tables.of(m)
+    for c, lo, hi in zip(t.categorical, t.low, t.high):
+        vals = [mod.coefficient.value for mod in c.modalities]
+        assert list(lo[:-1]) == vals and list(hi[:-1]) == vals
+        assert lo[-1] == min(vals) and hi[-1] == max(vals)
+
+
+def test_packs_stay_small():
+    groups = _packs([3, 4, 5, 2, 9, 2, 2, 2, 2, 2, 2, 2, 2, 7])
+    assert [j for g in groups for j in g] == list(range(14))
+    sizes = [3, 4, 5, 2, 9, 2, 2, 2, 2, 2, 2, 2, 2, 7]
+    for g in groups:
+        assert np.prod([sizes[j] for j in g]) <= 512
