@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from profilage.dossier import Dossier, dossiers_frame, parse_dossier
@@ -40,19 +41,23 @@ def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def score_dossier(dossier: Dossier | dict | str | Path, model: Model | str = "cnaf-2014"
-                  ) -> dict[str, Any]:
+def score_dossier(dossier: Dossier | dict | str | Path, model: Model | str = "cnaf-2014", *,
+                  ensemble: bool = False) -> dict[str, Any]:
     """Score one household; returns the ``score --json`` object.
 
     Invariants: ``logit_low = intercept + sum(low)``, same for high; ``score_low =
     sigmoid(logit_low)``; ``score`` is sigmoid(logit) when ``determined``, else the continuous
     mean of the sigmoid between the bounds (Le Monde's method).
+
+    ``ensemble``: add ``"ensemble": {"size", "score_min", "score_median", "score_max"}``, the
+    household's score across the model's ensemble of reconstructions (an error naming
+    ``--ensemble`` if the model has none).
     """
-    return score_dossiers_json([dossier], model)[0]
+    return score_dossiers_json([dossier], model, ensemble=ensemble)[0]
 
 
-def score_dossiers_json(dossiers: list[Dossier | dict | str | Path], model: Model | str = "cnaf-2014"
-                        ) -> list[dict[str, Any]]:
+def score_dossiers_json(dossiers: list[Dossier | dict | str | Path], model: Model | str = "cnaf-2014",
+                        *, ensemble: bool = False) -> list[dict[str, Any]]:
     """Score several households in one vectorised pass; one ``score --json`` object each.
 
     The web API batches concurrent requests through this function: the cost of a pass is
@@ -60,13 +65,26 @@ def score_dossiers_json(dossiers: list[Dossier | dict | str | Path], model: Mode
     """
     ds = [_as_dossier(d) for d in dossiers]
     m = load_model(model)
+    ens = None
+    if ensemble:
+        from profilage.audit.ensemble import resolve_ensemble
+
+        ens = resolve_ensemble(m)
     cm = compile_model(m)
     feats = derive_features(dossiers_frame(ds)).collect()
     rows = cm.score(feats, contributions=True).collect().to_dicts()
     info = _model_info(m)
     redacted = [{"criterion": c.id, "label_fr": c.label_fr, "label_en": c.label_en,
                  "source": c.source} for c in m.redacted]
-    return [_result(d, m, row, info, redacted) for d, row in zip(ds, rows)]
+    out = [_result(d, m, row, info, redacted) for d, row in zip(ds, rows)]
+    if ens is not None:
+        from profilage.audit.ensemble import dossier_members, score_range
+
+        scores, _ = dossier_members(feats, ens)
+        mat = np.vstack(scores) if scores else np.zeros((0, len(out)))
+        for i, res in enumerate(out):
+            res["ensemble"] = {**score_range(mat[:, i]), "model": ens.model}
+    return out
 
 
 def _result(d: Dossier, m: Model, row: dict, info: dict, redacted: list) -> dict[str, Any]:
@@ -123,7 +141,7 @@ def _mid(c: dict) -> float:
 
 
 def explain_dossier(dossier: Dossier | dict | str | Path, model: Model | str = "cnaf-2014",
-                    *, top: int = 3) -> dict[str, Any]:
+                    *, top: int = 3, ensemble: bool = False) -> dict[str, Any]:
     """Score plus a waterfall (log-odds and probability) and the changes that move it most.
 
     The waterfall starts at the intercept and adds criteria by decreasing absolute effect; an
@@ -132,7 +150,12 @@ def explain_dossier(dossier: Dossier | dict | str | Path, model: Model | str = "
     (all else equal), sorted by the size of the move.
     """
     m = load_model(model)
-    res = score_dossier(dossier, m)
+    res = score_dossier(dossier, m, ensemble=ensemble)
+    if ensemble:
+        from profilage.audit.ensemble import effect_directions, resolve_ensemble
+
+        feats = derive_features(dossiers_frame([_as_dossier(dossier)])).collect()
+        res["ensemble"]["directions"] = effect_directions(feats, resolve_ensemble(m))
     logit = m.intercept.value if m.intercept.value is not None else 0.0
     steps = []
     ordered = sorted(res["contributions"], key=lambda c: -abs(_mid(c)))

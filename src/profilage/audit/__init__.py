@@ -19,7 +19,14 @@ from typing import Any
 
 import polars as pl
 
-from profilage.audit.frame import BUILTIN_GROUPS, SEUIL_BAS_REVENUS, SEUIL_BAS_REVENUS_SOURCE, prepare
+from profilage.audit.ensemble import RANGE_KEYS, audit_ranges, conclusions, resolve_ensemble
+from profilage.audit.frame import (
+    BUILTIN_GROUPS,
+    SEUIL_BAS_REVENUS,
+    SEUIL_BAS_REVENUS_SOURCE,
+    prepare,
+    prepare_coded,
+)
 from profilage.audit.selection import (
     BUDGET_SOURCE,
     CONTROLES_PAR_AN,
@@ -61,18 +68,21 @@ class AuditResult:
     selections: pl.DataFrame  # household_id, month, score, selected (+ groups, rank...)
     table: pl.DataFrame
     cutoffs: dict
+    ensemble: Any = None  # the Ensemble when the audit ran over its members
+    conclusions: list | None = None
 
     def as_dict(self) -> dict[str, Any]:
         m = self.model
         sel = self.selection.describe()
-        return {
+        keys = GROUP_KEYS + (RANGE_KEYS if self.ensemble is not None else ())
+        out = {
             "model": {"id": m.id, "title": m.title, "sha256": m.sha256,
                       "coefficients_status": m.coefficients_status(),
                       "provenance": m.provenance_line()},
             "budget": {**sel, "households": self.households,
                        "selected": int(self.selections["selected"].sum()),
                        "cutoff_score": {k: _clean(v) for k, v in self.cutoffs.items()}},
-            "groups": [{k: _clean(r[k]) for k in GROUP_KEYS}
+            "groups": [{k: _clean(r[k]) for k in keys}
                        for r in self.table.iter_rows(named=True)],
             "notes": {
                 "bootstrap": "intervalles à 95 % : rééchantillonnage des foyers (tirage "
@@ -82,6 +92,17 @@ class AuditResult:
                 "random_baseline": "random_selected : même nombre de contrôles tirés au hasard",
             },
         }
+        if self.ensemble is not None:
+            e = self.ensemble
+            out["ensemble"] = {"size": e.size, "model": e.model, "seed": e.seed,
+                               "facts": list(e.facts), "method": e.method}
+            out["conclusions"] = [{k: _clean(v) for k, v in c.items()}
+                                  for c in (self.conclusions or [])]
+            out["notes"]["ensemble"] = (
+                "*_min|median|max : plage sur les membres de l'ensemble de reconstructions "
+                "(coefficients non officiels, chacun compatible avec les faits publiés), même "
+                "règle de sélection / range over the ensemble's members")
+        return out
 
     def selections_table(self) -> pl.DataFrame:
         """The ``selections.parquet`` columns: household_id, month, score, selected."""
@@ -92,24 +113,32 @@ def run_audit(population: pl.DataFrame | pl.LazyFrame | str | Path,
               model: Model | str = "cnaf-2014", *, budget: int | None = None,
               share: float | None = None, threshold: float | None = None,
               quota_by: str | None = None, by: str | list[str] | None = None,
-              reference: dict | None = None, n_boot: int = 200, seed: int = 0) -> AuditResult:
+              reference: dict | None = None, n_boot: int = 200, seed: int = 0,
+              ensemble: bool = False) -> AuditResult:
     """Score ``population``, select the month's controls and build the group table.
 
     ``budget`` is the number of controls per month (default: 166,000 a year scaled to the
     population); ``by`` a list of columns (each, and their intersection), default the built-in
-    groups; ``reference`` maps a grouping (``"famille_type"``) to its reference group label.
+    groups; ``reference`` maps a grouping (``"famille_type"``) to its reference group label;
+    ``ensemble`` adds, per group, the range of its figures over the model's ensemble of
+    reconstructions, and plain-French conclusions (:mod:`profilage.audit.ensemble`).
     """
     m = load_model(model)
+    ens = resolve_ensemble(m) if ensemble else None
     if isinstance(population, (str, Path)):
         population = read_population(population)
     sel = Selection(budget_per_month=budget, share=share, threshold=threshold, quota_by=quota_by,
                     seed=seed)
     sel.check()
-    frame = prepare(population, m)
+    frame, coded = prepare_coded(population, m)
     specs = parse_by(by, frame.columns, list(BUILTIN_GROUPS))
     selected = select(frame, sel)
     table = group_table(selected, specs, reference=reference, n_boot=n_boot, seed=seed)
-    return AuditResult(m, sel, frame.height, selected, table, cutoff_scores(selected))
+    concl = None
+    if ens is not None:
+        table = audit_ranges(selected, coded, ens, sel, specs, table)
+        concl = conclusions(table, ens.size)
+    return AuditResult(m, sel, frame.height, selected, table, cutoff_scores(selected), ens, concl)
 
 
 def audit_population(population: pl.DataFrame | pl.LazyFrame | str | Path,

@@ -122,14 +122,7 @@ def select(frame: pl.DataFrame, sel: Selection | None = None, *, score: str = "s
                 selected=(pl.col("rank") < pl.col("budget")) & pl.col(score).is_not_null())
         else:
             q = sel.quota_by
-            cells = df.group_by(["month", q]).agg(n=pl.len()).sort(["month", q], nulls_last=True)
-            parts = []
-            for mo, total in budgets.items():
-                c = cells.filter(pl.col("month") == mo) if mo is not None else cells.filter(
-                    pl.col("month").is_null())
-                quotas = _largest_remainder(total, c["n"].to_numpy().astype(np.float64))
-                parts.append(c.with_columns(quota=pl.Series(quotas, dtype=pl.Int64)))
-            quotas = pl.concat(parts).drop("n")
+            quotas = quota_table(df, q, budgets)
             qrank = _rank_within(_codes(df, ["month", q]), scores, ids)
             df = df.join(quotas, on=["month", q], how="left", nulls_equal=True,
                          maintain_order="left").with_columns(_qrank=pl.Series(qrank))
@@ -151,6 +144,96 @@ def select(frame: pl.DataFrame, sel: Selection | None = None, *, score: str = "s
     top = (pl.col("_n") / 10).ceil().cast(pl.Int64)
     return df.with_columns(random_selected=pl.Series(rrank < k),
                            top_decile=pl.col("rank") < top).drop("_n")
+
+
+def quota_table(df: pl.DataFrame, q: str, budgets: dict) -> pl.DataFrame:
+    """Each month's budget split over the cells of ``q`` proportionally to their households
+    (columns month, ``q``, quota)."""
+    cells = df.group_by(["month", q]).agg(n=pl.len()).sort(["month", q], nulls_last=True)
+    parts = []
+    for mo, total in budgets.items():
+        c = cells.filter(pl.col("month") == mo) if mo is not None else cells.filter(
+            pl.col("month").is_null())
+        quotas = _largest_remainder(total, c["n"].to_numpy().astype(np.float64))
+        parts.append(c.with_columns(quota=pl.Series(quotas, dtype=pl.Int64)))
+    return pl.concat(parts).drop("n")
+
+
+class Selector:
+    """The selection rule of a finished :func:`select`, applied to other scores of the same
+    households (an ensemble's members): the same budgets and quotas, the same tie-break (higher
+    score, then smaller ``household_id``), without ranking every household.
+
+    ``frame`` is the selected frame (it has ``month``, ``budget`` and the quota column).
+    """
+
+    def __init__(self, frame: pl.DataFrame, sel: Selection):
+        self.threshold = sel.threshold
+        self.ids = frame["household_id"].to_numpy()
+        cols = ["month"] + ([sel.quota_by] if sel.quota_by else [])
+        part = _codes(frame, cols)
+        if sel.threshold is None:
+            if sel.quota_by:
+                mb = frame.select("month", "budget").unique("month")
+                qt = quota_table(frame, sel.quota_by, dict(zip(mb["month"].to_list(),
+                                                               mb["budget"].to_list())))
+                k_rows = frame.select("month", sel.quota_by).join(
+                    qt, on=["month", sel.quota_by], how="left", nulls_equal=True,
+                    maintain_order="left")["quota"].to_numpy()
+            else:
+                k_rows = frame["budget"].to_numpy()
+            k = np.zeros(int(part.max()) + 1 if len(part) else 0, dtype=np.int64)
+            k[part] = k_rows
+            self.k = k
+        if frame.height == 0:
+            self.parts, self.part_ids = [], []
+            return
+        order = np.argsort(part, kind="stable")
+        bounds = np.flatnonzero(np.r_[True, part[order][1:] != part[order][:-1], True])
+        self.parts = [order[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        self.part_ids = [int(part[p[0]]) for p in self.parts]
+
+    def rows(self, score: np.ndarray) -> np.ndarray:
+        """Indices of the selected households under ``score`` (NaN: no score, never selected)."""
+        if self.threshold is not None:
+            return np.flatnonzero(score >= self.threshold)
+        s = np.where(np.isnan(score), -np.inf, score)
+        if not self.parts:
+            return np.empty(0, dtype=np.int64)
+        if len(self.parts) == 1:
+            return _top_k(s, self.ids, int(self.k[self.part_ids[0]]))
+        out = [p[_top_k(s[p], self.ids[p], int(self.k[pid]))]
+               for p, pid in zip(self.parts, self.part_ids)]
+        return np.sort(np.concatenate(out)) if out else np.empty(0, dtype=np.int64)
+
+
+def _top_k(s: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
+    """Rows of the ``k`` highest values of ``s`` (-inf: never), ties to the smaller id.
+
+    A strided sample gives a value below the k-th with a wide margin; only the households at or
+    above it are ranked exactly (the sample is checked: too few above it, rank them all)."""
+    n = len(s)
+    k = min(k, n)
+    if k <= 0:
+        return np.empty(0, dtype=np.int64)
+    cand = None
+    if n > 50_000 and k < n // 40:
+        sample = s[::16]
+        r = min(len(sample) - 1, 2 * (k // 16) + 16)
+        t0 = np.partition(sample, len(sample) - 1 - r)[len(sample) - 1 - r]
+        c = np.flatnonzero(s >= t0)
+        if len(c) >= k:
+            cand = c
+    if cand is None:
+        cand = np.arange(n)
+    sc = s[cand]
+    t = np.partition(sc, len(sc) - k)[len(sc) - k]
+    above = cand[sc > t]
+    ties = cand[sc == t]
+    need = k - len(above)
+    chosen = ties[np.argsort(ids[ties], kind="stable")[:need]]
+    rows = np.concatenate([above, chosen])
+    return np.sort(rows[s[rows] > -np.inf])
 
 
 def _codes(df: pl.DataFrame, cols: list[str]) -> np.ndarray:

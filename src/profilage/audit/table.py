@@ -126,6 +126,60 @@ def group_table(df: pl.DataFrame, specs: list[list[str]], *, reference: dict | N
     return pl.DataFrame(rows, schema=TABLE_SCHEMA)
 
 
+def selected_by_group(df: pl.DataFrame, specs: list[list[str]], selections: list[np.ndarray]
+                      ) -> tuple[dict[tuple[str, str], np.ndarray], np.ndarray]:
+    """For each (grouping, group label) of :func:`group_table`, the number of households
+    selected under each of several selections (arrays of row indices), and each selection's
+    total: one pass to code the cells, then a small bincount per selection."""
+    all_cols = list(dict.fromkeys(c for spec in specs for c in spec))
+    cell, cells = _cell_ids(df, all_cols)
+    k = cells.height
+    counts = np.stack([np.bincount(cell[r], minlength=k) for r in selections]) if selections \
+        else np.zeros((0, k), dtype=np.int64)
+    names = [f"_s{i}" for i in range(len(selections))]
+    base = cells.with_columns([pl.Series(n, counts[i]) for i, n in enumerate(names)])
+    out: dict[tuple[str, str], np.ndarray] = {}
+    for spec in specs:
+        by_name = SEP.join(spec)
+        agg = base.group_by(spec).agg(pl.col(names).sum() if names else pl.len()).sort(
+            spec, nulls_last=True)
+        mat = agg.select(names).to_numpy() if names else np.zeros((agg.height, 0))
+        for i, r in enumerate(agg.select(spec).iter_rows(named=True)):
+            label = SEP.join(_group_label(c, r[c]) for c in spec)
+            out[(by_name, label)] = mat[i].astype(np.int64)
+    return out, counts.sum(axis=1)
+
+
+def _cell_ids(df: pl.DataFrame, cols: list[str]) -> tuple[np.ndarray, pl.DataFrame]:
+    """Dense cell number of each row over ``cols`` and the cells' values (one row per number),
+    with the same values as :func:`_cells` gives (categories as strings)."""
+    coded, radix = [], 1
+    for c in cols:
+        r = _codes(df[c])
+        if r is None:
+            break
+        coded.append((c, r[0], r[1], radix))
+        radix *= len(r[1])
+        if radix > 5_000_000:
+            break
+    else:
+        code = np.zeros(df.height, dtype=np.int64)
+        for _, v, _, mult in coded:
+            code += v * mult
+        nz = np.flatnonzero(np.bincount(code, minlength=radix))
+        remap = np.full(radix, -1, dtype=np.int64)
+        remap[nz] = np.arange(len(nz))
+        cells = pl.DataFrame({c: values.gather(pl.Series((nz // mult) % len(values)))
+                              for c, _, values, mult in coded})
+        return remap[code], cells
+    ids = df.select(pl.struct(cols).rank("dense")).to_series().to_numpy().astype(np.int64) - 1
+    first = np.unique(ids, return_index=True)[1]
+    cells = df[first].select(cols).with_columns(
+        [pl.col(c).cast(pl.String) for c in cols
+         if isinstance(df.schema[c], (pl.Categorical, pl.Enum))])
+    return ids, cells
+
+
 def _codes(s: pl.Series) -> tuple[np.ndarray, pl.Series] | None:
     """Small integer codes of a column and the value of each code (null included), or None."""
     if s.dtype == pl.Boolean:

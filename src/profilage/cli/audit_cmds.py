@@ -106,6 +106,26 @@ def print_group_table(report: dict) -> None:
                   "hasard / random baseline.[/]")
 
 
+def print_ensemble_ranges(report: dict) -> None:
+    """The ranges over the ensemble's members, then the plain-French conclusions."""
+    e = report["ensemble"]
+    t = Table(title=f"Plages sur les {e['size']} reconstructions de {e['model']} compatibles avec "
+                    "les faits publiés (min – médiane – max)", title_justify="left")
+    for col in ("Groupe", "% pop.", "% contr.", "Taux de contrôle", "÷ taux global"):
+        t.add_column(col, overflow="fold", justify="left" if col == "Groupe" else "right")
+    for g in report["groups"]:
+        t.add_row(f"{g['by']} = {g['group']}", _pct(g["population_share"]),
+                  f"{_pct(g['selected_share_min'])} – {_pct(g['selected_share_median'])} – "
+                  f"{_pct(g['selected_share_max'])}",
+                  f"{_pct(g['selection_rate_min'], 3)} – {_pct(g['selection_rate_max'], 3)}",
+                  f"{_ratio(g['ratio_to_overall_min'])} – {_ratio(g['ratio_to_overall_max'])}")
+    console.print(t)
+    console.print("[bold]Conclusions[/] (robuste : toute la plage du même côté de la parité)")
+    for c in report["conclusions"]:
+        mark = "[green]robuste[/]" if c["robust"] else "[yellow]non robuste[/]"
+        console.print(f"  • [{mark}] {c['text_fr']}")
+
+
 @app.callback()
 def audit(
     ctx: typer.Context,
@@ -126,6 +146,9 @@ def audit(
     seed: int = typer.Option(0, "--seed", help="Graine (bootstrap, tirage au hasard)."),
     json_out: bool = typer.Option(False, "--json", help="Sortie JSON."),
     out: Path = typer.Option(None, "--out", help="Dossier : selections.parquet, groupes."),
+    ensemble: bool = typer.Option(False, "--ensemble", help="Plages sur l'ensemble de "
+                                  "reconstructions du modèle et conclusions robustes / ranges "
+                                  "over the model's ensemble of reconstructions."),
 ) -> None:
     """Audite une population sous un budget de contrôles / audit a population."""
     if ctx.invoked_subcommand is not None:
@@ -137,6 +160,10 @@ def audit(
         raise ProfilageError(f"expected a whole number >= 0, got {n_boot}", field="--bootstrap")
     from profilage.audit import read_population, run_audit
 
+    if ensemble:
+        from profilage.audit.ensemble import resolve_ensemble
+
+        resolve_ensemble(model)  # fail before reading the population
     out_dir = _out_dir(out)
     with steps(3) as step:
         step("Lecture / reading")
@@ -144,7 +171,7 @@ def audit(
         step("Notation, sélection / scoring, selecting")
         res = run_audit(pop, model, budget=budget_per_month, share=share, threshold=threshold,
                         quota_by=quota_by, by=by, reference=_reference(reference),
-                        n_boot=n_boot, seed=seed)
+                        n_boot=n_boot, seed=seed, ensemble=ensemble)
         step("Écriture / writing")
         report = res.as_dict()
         if out_dir is not None:
@@ -166,6 +193,8 @@ def audit(
                   f"{' — quotas par ' + quota_by if quota_by else ''}; score minimal retenu : "
                   + ", ".join(f"{k[:7]} {fmt(v)}" for k, v in b["cutoff_score"].items()))
     print_group_table(report)
+    if ensemble:
+        print_ensemble_ranges(report)
     if out_dir is not None:
         console.print(f"→ {out_dir}/selections.parquet, groups.parquet, groups.csv, audit.json")
 

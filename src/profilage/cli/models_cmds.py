@@ -250,3 +250,66 @@ def check(model: str = typer.Argument(..., help="Id ou chemin .toml."),
         import sys
 
         sys.exit(1)  # a fact does not hold (SystemExit: the CLI wrapper keeps the code)
+
+
+@app.command("ensemble")
+def ensemble(model: str = typer.Argument(..., help="Id du modèle (ex. cnaf-2014)."),
+             json_out: bool = typer.Option(False, "--json", help="Sortie JSON (manifeste)."),
+             export_dir: str = typer.Option(None, "--export", help="Dossier : chaque membre en "
+                                            "modèle TOML complet / write each member as a TOML.")
+             ) -> None:
+    """Ensemble de reconstructions compatibles avec les faits publiés / ensemble of
+    reconstructions: size, method, range of each coefficient; export of every member."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from profilage.audit.ensemble import resolve_ensemble
+    from profilage.errors import ProfilageError
+
+    ens = resolve_ensemble(model)
+    if export_dir is not None:
+        d = Path(export_dir)
+        if d.exists() and not d.is_dir():
+            raise ProfilageError("expected a directory, found a file", field="--export",
+                                 source=str(d))
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ProfilageError(f"cannot create directory: {e.strerror}", field="--export",
+                                 source=str(d)) from None
+        for i, mid in enumerate(ens.member_ids):
+            tmp = d / f"{mid}.toml.part"
+            tmp.write_text(ens.member_toml(i), encoding="utf-8")
+            tmp.replace(d / f"{mid}.toml")
+    if json_out:
+        print_json(ens.manifest())
+        return
+    base = ens.base()
+    console.print(provenance_banner({"id": base.id, "institution": base.institution,
+                                     "sha256": base.sha256,
+                                     "coefficients_status": base.coefficients_status()}))
+    console.print(f"[bold]Ensemble de reconstructions de {ens.model}[/] : {ens.size} membres, "
+                  f"graine {ens.seed}, faits vérifiés : {', '.join(ens.facts)}")
+    console.print(f"Méthode : {ens.method}")
+    t = Table(title="Coefficients qui varient : plage sur les membres (log-odds)",
+              title_justify="left")
+    for col in ("Coefficient", "Modèle ponctuel", "min", "médiane", "max", "Signe"):
+        t.add_column(col, overflow="fold", justify="left" if col == "Coefficient" else "right")
+    for j, key in enumerate(ens.keys):
+        col = ens.matrix[:, j]
+        if key == "intercept":
+            label, point = "constante / intercept", base.intercept.value
+        else:
+            cid, mid = key.split(".", 1)
+            c = base.criterion(cid)
+            mod = c.modality(mid)
+            label, point = f"{c.label_fr} : {mod.label_fr}", mod.coefficient.value
+        sign = "toujours +" if (col > 0).all() else "toujours −" if (col < 0).all() else "variable"
+        t.add_row(label, "—" if point is None else f"{point:+.3f}", f"{np.min(col):+.3f}",
+                  f"{np.median(col):+.3f}", f"{np.max(col):+.3f}", sign)
+    console.print(t)
+    console.print("[dim]Coefficients reconstruits, NON officiels ; les autres gardent la valeur du "
+                  "modèle ponctuel (modalités de référence à 0).[/]")
+    if export_dir is not None:
+        console.print(f"→ {ens.size} modèles TOML dans {export_dir}")

@@ -75,18 +75,34 @@ def score(
     json_out: bool = typer.Option(False, "--json", help="Sortie JSON / JSON output."),
     out: Path = typer.Option(None, "--out", "-o", help="Table de sortie (pour une table en "
                              "entrée) / output table."),
+    ensemble: bool = typer.Option(False, "--ensemble", help="Plage du score sur l'ensemble de "
+                                  "reconstructions du modèle / range over the ensemble."),
 ) -> None:
     """Note un foyer ou une table / score a household or a table."""
     from profilage.scoring import score_dossier
 
     if Path(dossier).suffix.lower() in TABLE_SUFFIXES:
+        if ensemble:
+            raise ProfilageError("--ensemble scores one dossier, not a table", field="--ensemble")
         score_table(Path(dossier), model, out)
         return
-    res = score_dossier(dossier, model)
+    res = score_dossier(dossier, model, ensemble=ensemble)
     if json_out:
         print_json(res)
         return
     _print_score(res)
+    if ensemble:
+        _print_ensemble(res["ensemble"])
+
+
+def _print_ensemble(e: dict) -> None:
+    if e["score_min"] is None:
+        console.print(f"Ensemble de {e['size']} reconstructions : score indéterminé (bornes "
+                      "infinies)")
+        return
+    console.print(f"[bold]Ensemble de {e['size']} reconstructions[/] compatibles avec les faits "
+                  f"publiés : score entre {e['score_min']:.3f} et {e['score_max']:.3f} (médiane "
+                  f"{e['score_median']:.3f}) / score range over the ensemble")
 
 
 def _print_score(res: dict) -> None:
@@ -121,14 +137,39 @@ def explain(
     model: str = typer.Option("cnaf-2014", "--model", "-m", help="Id ou chemin .toml."),
     json_out: bool = typer.Option(False, "--json", help="Sortie JSON / JSON output."),
     top: int = typer.Option(3, "--top", min=1, max=20, help="Changements listés / changes shown."),
+    ensemble: bool = typer.Option(False, "--ensemble", help="Sens de l'effet de chaque critère "
+                                  "dans chaque reconstruction / direction in every member."),
 ) -> None:
     """Explique un score : cascade des critères et ce qui le ferait bouger / explain a score."""
     from profilage.scoring import explain_dossier
 
-    res = explain_dossier(dossier, model, top=top)
+    res = explain_dossier(dossier, model, top=top, ensemble=ensemble)
     if json_out:
         print_json(res)
         return
+    _print_explain(res)
+    if ensemble:
+        _print_directions(res["ensemble"])
+
+
+def _print_directions(e: dict) -> None:
+    _print_ensemble(e)
+    t = Table(title=f"Sens de l'effet de chaque critère pour ce foyer, dans les {e['size']} "
+                    "reconstructions / direction of each criterion's effect", title_justify="left")
+    for col in ("Critère", "Modalité du foyer", "Même sens partout ?", "hausse / baisse / nul",
+                "contribution min – max"):
+        t.add_column(col, overflow="fold")
+    for d in e["directions"]:
+        same = {"hausse": "oui : hausse", "baisse": "oui : baisse", "nul": "oui : nul",
+                "non varié": "oui (non varié)"}.get(d["direction"], "[yellow]non[/]")
+        rng = "—" if d["contribution_min"] is None else \
+            f"{d['contribution_min']:+.3f} – {d['contribution_max']:+.3f}"
+        t.add_row(d["label_fr"], "inconnue" if d["unknown_input"] else (d["modality"] or "valeur"),
+                  same, f"{d['raises']} / {d['lowers']} / {d['none']}", rng)
+    console.print(t)
+
+
+def _print_explain(res: dict) -> None:
     console.print(provenance_banner(res["model"]))
     score_s = "indéterminé" if res["score"] is None else f"{res['score']:.3f}"
     console.print(f"[bold]{res.get('dossier') or 'Foyer'}[/] — score {score_s} "

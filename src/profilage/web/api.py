@@ -85,6 +85,10 @@ class ScoreRequest(BaseModel):
         ..., description="Un dossier (schéma : `profilage dossier schema`) ou le nom d'une "
         "persona / a dossier object, or a persona name (GET /api/personas).",
         json_schema_extra={"anyOf": [{"type": "object"}, {"type": "string", "maxLength": 100}]})
+    ensemble: bool = Field(False, description="Ajoute la plage du score sur l'ensemble de "
+                           "reconstructions du modèle (`ensemble`: size, score_min, score_median, "
+                           "score_max) ; 422 si le modèle n'en a pas / add the score's range over "
+                           "the model's ensemble of reconstructions.")
 
     @field_validator("dossier")
     @classmethod
@@ -141,7 +145,23 @@ async def api_score(req: ScoreRequest = Body(..., openapi_examples=_EXAMPLES)) -
 
     m = resolve_model(req.model, ["body", "model"])
     d = resolve_dossier(req.dossier, ["body", "dossier"])
+    if req.ensemble:
+        import asyncio
+
+        from profilage.scoring import score_dossier
+
+        _check_ensemble(m)
+        return json_response(await asyncio.to_thread(score_dossier, d, m, ensemble=True))
     return json_response(await batcher.score(d, m))
+
+
+def _check_ensemble(m) -> None:
+    from profilage.audit.ensemble import resolve_ensemble
+
+    try:
+        resolve_ensemble(m)
+    except ProfilageError as e:
+        raise UserInputError(["body", "ensemble"], e.message, kind="no_ensemble") from None
 
 
 @router.post("/explain", summary="Explique un score / explain a score")
@@ -154,7 +174,9 @@ def api_explain(req: ScoreRequest = Body(..., openapi_examples=_EXAMPLES),
         raise UserInputError(["query", "top"], "top must be between 1 and 20")
     m = resolve_model(req.model, ["body", "model"])
     d = resolve_dossier(req.dossier, ["body", "dossier"])
-    return JSONResponse(clean(explain_dossier(d, m, top=top)))
+    if req.ensemble:
+        _check_ensemble(m)
+    return JSONResponse(clean(explain_dossier(d, m, top=top, ensemble=req.ensemble)))
 
 
 def model_summary(m) -> dict:

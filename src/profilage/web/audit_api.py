@@ -45,6 +45,8 @@ class AuditRequest(BaseModel):
     bootstrap: int = Field(200, ge=0, le=2000)
     seed: int = Field(0, ge=0, le=2**31 - 1)
     lang: Literal["fr", "en"] = "fr"
+    ensemble: bool = Field(False, description="Plages sur l'ensemble de reconstructions du modèle "
+                           "et conclusions robustes / ranges over the model's ensemble.")
 
     @model_validator(mode="after")
     def _budget(self):
@@ -86,7 +88,8 @@ def run(req: AuditRequest, *, allow_paths: bool):
             label = (f"synthétique / synthetic ({kind.upper()}): {spec.households} foyers, "
                      f"graine / seed {spec.seed}, {spec.reference_month}")
         result = run_audit(pop, m, budget=req.budget_per_month, share=req.share,
-                           by=req.by or None, n_boot=req.bootstrap, seed=req.seed)
+                           by=req.by or None, n_boot=req.bootstrap, seed=req.seed,
+                           ensemble=req.ensemble)
     except ProfilageError as e:
         loc = _loc_for(e.field)
         if loc == ["body", "population"]:
