@@ -266,8 +266,12 @@ def test_bench_json_on_a_small_population(cli):
     for k in ("households", "engine_s", "sklearn_s", "duckdb_s", "numpy_s", "peak_rss_mb"):
         assert out[k] > 0, k
     assert out["households"] == 5000
-    for k in ("sklearn", "duckdb", "numpy"):  # every contender computes the engine's scores
+    for k in ("sklearn", "duckdb", "numpy", "fast", "floor"):  # the engine's scores, all
         assert out[f"{k}_max_diff"] < 1e-12, k
+    for k in ("fast_s", "fast_encode_s", "floor_s", "read_s", "audit_s"):
+        assert out[k] > 0, k
+    assert out["fast_vs_sklearn"] == out["sklearn_s"] / out["fast_s"]
+    assert out["audit_vs_read"] == out["audit_s"] / out["read_s"]
     assert out["engine_selected"] == out["duckdb_selected"] == out["numpy_selected"] == out["budget"]
 
 

@@ -8,9 +8,18 @@
    timed apart: ``sklearn_encode_s``);
 3. ``duckdb``: the model's SQL (:mod:`profilage.sql`) and the group table's SQL in DuckDB, into
    a table;
-4. ``numpy``: a hand-written floor over pre-encoded arrays (integer codes for categories): one
+4. ``numpy``: a hand-written version over pre-encoded arrays (integer codes for categories): one
    gather per criterion, a sum, a sigmoid, a partition for the budget, a bincount per group. It
-   handles known inputs only (no bounds), which is why it is a floor, not a competitor.
+   handles known inputs only (no bounds);
+5. ``fast``: the fast path (:mod:`profilage.fastpath`): the modality codes are built once
+   (``fast_encode_s``, like scikit-learn's one-hot matrix), then the scores -- log-odds bounds,
+   score bounds, bounded mean, as the engine -- are gathered from the model's small tables
+   (``fast_s``: the figure to compare with ``sklearn_s``); ``floor_s`` is the plainest gather
+   over the same codes (one ``table[codes]`` per criterion, a sum, a sigmoid; known inputs only);
+6. the full path from the population file, each in its own process: ``read_s`` (reading the
+   population Parquet into Polars, timed inside the process), ``audit_s`` (the whole
+   ``profilage audit --by famille_type --json --out DIR`` process) and, when the model has an
+   ensemble of reconstructions, ``audit_ensemble_s`` (the same with ``--ensemble``).
 
 Each contender runs in its own process on the same feature file, so ``*_peak_rss_mb`` is its own
 peak memory (``peak_rss_mb`` is the engine's). Scores of every contender are checked against the
@@ -230,7 +239,56 @@ def run_numpy(a: dict[str, np.ndarray], model: Model, budget: int) -> dict[str, 
             "households": households, "selected": selected}
 
 
+def run_fast(features: pl.DataFrame, model: Model) -> dict[str, Any]:
+    """The fast path: codes once, then the scores by gathering; and the plainest gather (floor)."""
+    from profilage.fastpath import CodedPopulation, Tables
+
+    t0 = time.perf_counter()
+    pop = CodedPopulation(features)
+    pop.encode(model)
+    encode = time.perf_counter() - t0
+    tables = Tables.of(model)
+    t1, c1 = time.perf_counter(), time.process_time()
+    r = pop.score(tables)
+    secs, cpu = time.perf_counter() - t1, time.process_time() - c1
+    # the floor: one gather per criterion from the point coefficients (unknown: 0), a sigmoid
+    codes = [pop.codes(c) for c in tables.categorical]
+    tabs = [np.array([m.coefficient.value or 0.0 for m in c.modalities] + [0.0])
+            for c in tables.categorical]
+    t2 = time.perf_counter()
+    acc = np.full(features.height, model.intercept.value or 0.0)
+    for c, t in zip(codes, tabs):
+        acc += t[c]
+    floor_scores = 1.0 / (1.0 + np.exp(-acc))
+    floor = time.perf_counter() - t2
+    return {"seconds": secs, "cpu_s": cpu, "encode_s": encode, "floor_s": floor,
+            "scores": r["score"], "floor_scores": floor_scores}
+
+
+def run_read(population: Path) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    df = pl.read_parquet(population)
+    return {"seconds": time.perf_counter() - t0, "households": df.height,
+            "memory_mb": df.estimated_size() / 1e6}
+
+
+def run_audit_process(population: Path, model: str, ensemble: bool = False) -> float:
+    """Wall time of a whole ``profilage audit`` process (start-up included)."""
+    with tempfile.TemporaryDirectory(prefix="profilage-bench-audit-") as d:
+        args = [sys.executable, "-m", "profilage", "audit", "--model", model, "--population",
+                str(population), "--by", "famille_type", "--json", "--out", d]
+        t0 = time.perf_counter()
+        r = subprocess.run(args + (["--ensemble"] if ensemble else []), capture_output=True,
+                           text=True)
+        secs = time.perf_counter() - t0
+    if r.returncode != 0:
+        raise RuntimeError(f"audit failed: {r.stderr.strip().splitlines()[-1:]}")
+    return secs
+
+
 def _worker(which: str, path: str, model_ref: str) -> dict[str, Any]:
+    if which == "read":
+        return run_read(Path(path))
     model = load_model(model_ref)
     features = pl.read_parquet(path)
     ref = pl.read_parquet(Path(path).with_suffix(".ref.parquet"))["score"].to_numpy() \
@@ -253,6 +311,13 @@ def _worker(which: str, path: str, model_ref: str) -> dict[str, Any]:
         out.update(seconds=r["seconds"], cpu_s=r["cpu_s"],
                    max_diff=float(np.max(np.abs(r["scores"] - ref))),
                    selected=int(r["table"]["selected"].sum()))
+    elif which == "fast":
+        r = run_fast(features, model)
+        known = ~np.isnan(ref)
+        out.update(seconds=r["seconds"], cpu_s=r["cpu_s"], encode_s=r["encode_s"],
+                   floor_s=r["floor_s"],
+                   max_diff=float(np.nanmax(np.abs(r["scores"] - ref))) if known.any() else 0.0,
+                   floor_max_diff=float(np.nanmax(np.abs(r["floor_scores"] - ref))))
     elif which == "numpy":
         arrays = numpy_inputs(features, model)
         r = run_numpy(arrays, model, budget_for(features.height))
@@ -264,12 +329,13 @@ def _worker(which: str, path: str, model_ref: str) -> dict[str, Any]:
 
 
 def run_bench(households: int, *, seed: int = 0, model: str = "cnaf-2014",
-              workdir: str | None = None, log=None, features: str | None = None
-              ) -> dict[str, Any]:
-    """Run the four contenders on the same ``households`` and return the JSON record.
+              workdir: str | None = None, log=None, features: str | None = None,
+              population: str | None = None, audit: bool = True) -> dict[str, Any]:
+    """Run the contenders on the same ``households`` and return the JSON record.
 
     ``features``: a feature file to reuse (written by an earlier run with the same arguments);
-    generated there when missing.
+    generated there when missing. ``population``: the same for the population file of the
+    full-path figures (``audit``: measure them).
     """
     m = load_model(model)
     with tempfile.TemporaryDirectory(dir=workdir, prefix="profilage-bench-") as d:
@@ -283,7 +349,7 @@ def run_bench(households: int, *, seed: int = 0, model: str = "cnaf-2014",
             log(f"features: {info['households']} households in {info['features_s']:.1f} s")
         res: dict[str, Any] = {"households": info["households"], "model": m.id,
                                "features_s": info["features_s"]}
-        for which in ("engine", "sklearn", "duckdb", "numpy"):
+        for which in ("engine", "sklearn", "duckdb", "numpy", "fast"):
             env = {**os.environ}
             r = subprocess.run([sys.executable, "-m", "profilage.bench", which, str(path), model],
                                capture_output=True, text=True, env=env)
@@ -297,10 +363,47 @@ def run_bench(households: int, *, seed: int = 0, model: str = "cnaf-2014",
             for k in ("cpu_s", "encode_s", "max_diff", "selected", "determined_share"):
                 if k in out:
                     res[f"{which}_{k}"] = out[k]
+            if which == "fast":
+                res["floor_s"], res["floor_max_diff"] = out["floor_s"], out["floor_max_diff"]
+        res["fast_vs_sklearn"] = res["sklearn_s"] / res["fast_s"] if res["fast_s"] else None
+        if audit:
+            res.update(_full_path(Path(population) if population else Path(d) / "population.parquet",
+                                  households, seed, model, log))
     res["peak_rss_mb"] = res["engine_peak_rss_mb"]
     res["budget"] = budget_for(res["households"])
     res["cpus"] = os.cpu_count()
     return res
+
+
+def _full_path(pop: Path, households: int, seed: int, model: str, log) -> dict[str, Any]:
+    """Reading the population file vs the whole audit process (and its ensemble version)."""
+    from profilage.audit.ensemble import resolve_ensemble
+    from profilage.errors import ProfilageError
+
+    if not pop.exists():
+        from profilage.population import generate_population
+
+        generate_population(households, seed).write_parquet(pop)
+    r = subprocess.run([sys.executable, "-m", "profilage.bench", "read", str(pop), model],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"read failed: {r.stderr.strip().splitlines()[-1:]}")
+    read = json.loads(r.stdout.strip().splitlines()[-1])
+    out: dict[str, Any] = {"read_s": read["seconds"], "population_mb": read["memory_mb"],
+                           "audit_s": run_audit_process(pop, model)}
+    out["audit_vs_read"] = out["audit_s"] / out["read_s"]
+    try:
+        ens = resolve_ensemble(model)
+    except ProfilageError:
+        ens = None
+    if ens is not None:
+        out["audit_ensemble_s"] = run_audit_process(pop, model, ensemble=True)
+        out["ensemble_size"] = ens.size
+        out["audit_ensemble_vs_audit"] = out["audit_ensemble_s"] / out["audit_s"]
+    if log:
+        log(f"read {out['read_s']:.2f} s, audit process {out['audit_s']:.2f} s"
+            + (f", audit --ensemble {out['audit_ensemble_s']:.2f} s" if ens else ""))
+    return out
 
 
 if __name__ == "__main__":

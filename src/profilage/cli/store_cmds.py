@@ -249,10 +249,22 @@ def bench(
     for c in ("moteur / engine", "secondes", "pic mémoire (Mo)", "écart max. au moteur"):
         t.add_column(c)
     for k, label in (("engine", "profilage (Polars)"), ("sklearn", "scikit-learn predict_proba"),
-                     ("duckdb", "DuckDB SQL"), ("numpy", "numpy (plancher / floor)")):
+                     ("duckdb", "DuckDB SQL"), ("numpy", "numpy (tableaux bruts / raw arrays)"),
+                     ("fast", "profilage, voie rapide / fast path (codes)")):
         diff = r.get(f"{k}_max_diff")
         t.add_row(label, f"{r[f'{k}_s']:.2f}", f"{r[f'{k}_peak_rss_mb']:.0f}",
                   "—" if diff is None else f"{diff:.1e}")
+    t.add_row("plancher / floor (gather brut sur les codes)", f"{r['floor_s']:.2f}", "",
+              f"{r['floor_max_diff']:.1e}")
     console.print(t)
-    console.print(f"one-hot encoding for scikit-learn: {r['sklearn_encode_s']:.2f} s (not in its "
-                  f"time); features from dossiers: {r['features_s']:.1f} s")
+    console.print(f"one-hot encoding for scikit-learn: {r['sklearn_encode_s']:.2f} s, codes for "
+                  f"the fast path: {r['fast_encode_s']:.2f} s (not in their times); features "
+                  f"from dossiers: {r['features_s']:.1f} s; fast path vs scikit-learn: "
+                  f"{r['fast_vs_sklearn']:.1f}x")
+    if "audit_s" in r:
+        line = (f"population file: read {r['read_s']:.2f} s; whole `profilage audit` process "
+                f"{r['audit_s']:.2f} s ({r['audit_vs_read']:.1f}x the read)")
+        if "audit_ensemble_s" in r:
+            line += (f"; with --ensemble ({r['ensemble_size']} members) {r['audit_ensemble_s']:.2f}"
+                     f" s ({r['audit_ensemble_vs_audit']:.1f}x)")
+        console.print(line)
