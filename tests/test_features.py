@@ -1,3 +1,4 @@
+import polars as pl
 import pytest
 
 from profilage.dossier import dossiers_frame, parse_dossier
@@ -77,3 +78,30 @@ def test_c2s_ratio_to_ceiling():
 def test_children_given_by_age():
     f = feats({"reference_month": "2023-12", "enfants": [{"age": 3}, {"age": 12}, {"age": 19}]})
     assert (f["nb_enfants_moins_12"], f["nb_enfants_12_18"], f["nb_enfants_19_plus"]) == (1, 1, 1)
+
+
+def test_children_bands_in_one_pass_match_a_plain_count():
+    """Children by age band (one packed pass over the list) against a plain Python count,
+    with no children, an unknown list, an unknown birth date and 300 children."""
+    import datetime as dt
+
+    from profilage.features import derive_features
+
+    ref = dt.date(2024, 3, 1)
+    lists = [[], None, [dt.date(2020, 1, 1), None, dt.date(2005, 3, 1)],
+             [dt.date(2024 - (i % 25), 1, 1) for i in range(300)],
+             [dt.date(2012, 3, 1), dt.date(2012, 4, 1), dt.date(2010, 4, 1), dt.date(2006, 2, 1)]]
+    df = pl.DataFrame({"reference_month": [ref] * len(lists), "enfants_dates_naissance": lists},
+                      schema={"reference_month": pl.Date,
+                              "enfants_dates_naissance": pl.List(pl.Date)})
+    got = derive_features(df).collect()
+    for i, kids in enumerate(lists):
+        row = got.row(i, named=True)
+        if kids is None:
+            assert row["nb_enfants"] is None and row["nb_enfants_moins_12"] is None
+            continue
+        ages = [((ref.year * 12 + ref.month) - (d.year * 12 + d.month)) // 12 for d in kids if d]
+        assert row["nb_enfants"] == len(kids)
+        assert row["nb_enfants_moins_12"] == sum(a < 12 for a in ages)
+        assert row["nb_enfants_12_18"] == sum(12 <= a <= 18 for a in ages)
+        assert row["nb_enfants_19_plus"] == sum(a >= 19 for a in ages)

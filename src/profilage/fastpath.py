@@ -123,8 +123,12 @@ class CodedPopulation:
         return self.features.with_columns(fill) if fill else self.features
 
     def encode(self, model: Model | str) -> None:
-        """Compute (once) the codes of every criterion of ``model``."""
+        """Compute (once) the codes of every criterion of ``model``, and their packing."""
         m = load_model(model)
+        self._encode(m)
+        self._pack(Tables.of(m))
+
+    def _encode(self, m: Model) -> None:
         todo = {}
         for c in m.criteria:
             if c.kind == "numeric":
@@ -183,9 +187,10 @@ class CodedPopulation:
 
     # -- scoring -----------------------------------------------------------------------------
     def logits(self, model: Model | str | Tables) -> tuple[np.ndarray, np.ndarray]:
-        """Log-odds bounds (``logit_low``, ``logit_high``) of every household under ``model``."""
+        """Log-odds bounds (``logit_low``, ``logit_high``) of every household under ``model``
+        (the same array twice when every household is determined: do not modify them)."""
         t = model if isinstance(model, Tables) else Tables.of(model)
-        self.encode(t.model)
+        self._encode(t.model)
         n = self.height
         groups, packed = self._pack(t)
         lo_tabs = [_packed_table([t.low[j] for j in g]) for g in groups]
@@ -206,11 +211,12 @@ class CodedPopulation:
         if full or t.base[0] != t.base[1]:
             high = _gather_sum(packed, hi_tabs, t.base[1], n)
         else:
-            high = low.copy()
             rows = np.unique(np.concatenate(wide_rows)) if wide_rows else np.empty(0, np.int64)
+            high = low  # every household determined: one array for both bounds
             if len(rows):
+                high = low.copy()
                 high[rows] = _gather_sum([p[rows] for p in packed], hi_tabs, t.base[1], len(rows))
-        for c in t.numeric:
+        for c in t.numeric:  # (numeric predictors: high was gathered into its own array)
             a, b = self._numeric_bounds(c)
             low += a
             high += b
@@ -278,7 +284,7 @@ def _softplus(x: np.ndarray) -> np.ndarray:
 def scores_from_logits(low: np.ndarray, high: np.ndarray) -> dict[str, np.ndarray]:
     """Score bounds and Le Monde's bounded mean, as the engine computes them (same formulas)."""
     score_low = _sigmoid(low)
-    score_high = _sigmoid(high)
+    score_high = score_low if high is low else _sigmoid(high)
     with np.errstate(invalid="ignore"):
         width = high - low
     determined = width == 0

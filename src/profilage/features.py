@@ -275,20 +275,22 @@ def _children_counts(lf: pl.LazyFrame) -> pl.LazyFrame:
                              + pl.element().dt.month().cast(pl.Int32))
     lf = lf.with_columns(_ref_m=ref_m, _birth_m=months)
     age_list = (pl.col("_ref_m") - pl.col("_birth_m")) // 12
-    return lf.with_columns(_ages=age_list).with_columns(
+    # One pass over the children: each child adds 1 to the byte of every band it belongs to
+    # (6 bands, 10 bits each: fewer than 1,024 children per household), the sum is unpacked below.
+    # An unknown birth date (null age) counts in no band, as a null comparison would.
+    e = pl.element()
+    bands = ((e < 12), (e >= 12) & (e <= 18), (e >= 19), (e < 14), (e < 18), (e >= 18))
+    packed = sum(b.cast(pl.Int64) * (1 << (10 * i)) for i, b in enumerate(bands))
+    lf = lf.with_columns(_ages=age_list).with_columns(
         nb_enfants=pl.col("_ages").list.len().cast(pl.Int32),
-        nb_enfants_moins_12=pl.col("_ages").list.eval((pl.element() < 12).sum()).list.first()
-        .cast(pl.Int32),
-        nb_enfants_12_18=pl.col("_ages").list.eval(
-            ((pl.element() >= 12) & (pl.element() <= 18)).sum()).list.first().cast(pl.Int32),
-        nb_enfants_19_plus=pl.col("_ages").list.eval((pl.element() >= 19).sum()).list.first()
-        .cast(pl.Int32),
-        _nb_moins_14=pl.col("_ages").list.eval((pl.element() < 14).sum()).list.first()
-        .cast(pl.Int32),
-        _nb_mineurs=pl.col("_ages").list.eval((pl.element() < 18).sum()).list.first()
-        .cast(pl.Int32),
-        _nb_majeurs_enfants=pl.col("_ages").list.eval((pl.element() >= 18).sum()).list.first()
-        .cast(pl.Int32),
+        _packed=pl.col("_ages").list.eval(packed.sum()).list.first())
+
+    def band(i: int) -> pl.Expr:
+        return ((pl.col("_packed") // (1 << (10 * i))) % 1024).cast(pl.Int32)
+
+    return lf.with_columns(
+        nb_enfants_moins_12=band(0), nb_enfants_12_18=band(1), nb_enfants_19_plus=band(2),
+        _nb_moins_14=band(3), _nb_mineurs=band(4), _nb_majeurs_enfants=band(5),
     )
 
 

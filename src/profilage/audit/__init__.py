@@ -24,6 +24,7 @@ from profilage.audit.frame import (
     BUILTIN_GROUPS,
     SEUIL_BAS_REVENUS,
     SEUIL_BAS_REVENUS_SOURCE,
+    frame_columns,
     prepare,
     prepare_coded,
 )
@@ -130,8 +131,9 @@ def run_audit(population: pl.DataFrame | pl.LazyFrame | str | Path,
     sel = Selection(budget_per_month=budget, share=share, threshold=threshold, quota_by=quota_by,
                     seed=seed)
     sel.check()
-    frame, coded = prepare_coded(population, m)
-    specs = parse_by(by, frame.columns, list(BUILTIN_GROUPS))
+    specs = parse_by(by, frame_columns(population), list(BUILTIN_GROUPS))
+    wanted = {c for spec in specs for c in spec} | ({quota_by} if quota_by else set())
+    frame, coded = prepare_coded(population, m, groups=wanted)
     selected = select(frame, sel)
     table = group_table(selected, specs, reference=reference, n_boot=n_boot, seed=seed)
     concl = None

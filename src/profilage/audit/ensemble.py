@@ -117,7 +117,8 @@ def audit_ranges(selected: pl.DataFrame, coded: CodedPopulation, ens: Ensemble, 
     from profilage.audit.table import selected_by_group
 
     selector = Selector(selected, sel)
-    rows = [selector.rows(s) for s in member_scores(coded, ens)]
+    # member by member: only the selected rows are kept (not a hundred score columns)
+    rows = [selector.rows(coded.score(t)["score"]) for t in member_tables(ens)]
     counts, totals = selected_by_group(selected, specs, rows)
     n = selected.height
     cols: dict[str, list] = {k: [] for k in RANGE_KEYS}

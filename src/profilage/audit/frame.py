@@ -109,13 +109,24 @@ def prepare(population: pl.DataFrame | pl.LazyFrame, model: Model | str = "cnaf-
                          contributions=contributions)[0]
 
 
+def frame_columns(population: pl.DataFrame | pl.LazyFrame) -> list[str]:
+    """The columns :func:`prepare` gives for this population (without features/contributions)."""
+    names = population.lazy().collect_schema().names()
+    extra = [c for c in names if c not in DOSSIER_COLUMNS and c not in FEATURES]
+    cols = [*CORE, "score_low", "score_high", "logit_low", "logit_high", *BUILTIN_GROUPS,
+            "revenu_disponible_uc"]
+    return cols + [c for c in extra if c not in cols]
+
+
 def prepare_coded(population: pl.DataFrame | pl.LazyFrame, model: Model | str = "cnaf-2014", *,
                   keep: list[str] | None = None, features: bool = False,
-                  contributions: bool = False) -> tuple[pl.DataFrame, CodedPopulation | None]:
+                  contributions: bool = False, groups: set[str] | None = None
+                  ) -> tuple[pl.DataFrame, CodedPopulation | None]:
     """:func:`prepare`, and the population's modality codes (:mod:`profilage.fastpath`) so that
     other models over the same criteria (an ensemble's members) are scored without deriving the
     features again. Scores come from the fast path; with ``contributions``, from the Polars
-    engine (one column per criterion), and no codes are returned."""
+    engine (one column per criterion), and no codes are returned. ``groups``: the built-in
+    group columns wanted (default: all; the income decile ranks every household)."""
     m = load_model(model)
     lf = population.lazy()
     names = lf.collect_schema().names()
@@ -133,15 +144,20 @@ def prepare_coded(population: pl.DataFrame | pl.LazyFrame, model: Model | str = 
         coded = CodedPopulation(feats)
         scored = feats.hstack(coded.score_frame(m)).lazy()
     have = set(extra)
+    wanted = [g for g in BUILTIN_GROUPS if groups is None or g in groups]
     scored = scored.with_columns(group_exprs(have)).rename({"_month": "month"})
     scored = scored.with_columns(
-        _decile("revenu_disponible_uc").alias("decile_revenu_uc"),
+        *([_decile("revenu_disponible_uc").alias("decile_revenu_uc")]
+          if "decile_revenu_uc" in wanted else []),
         (pl.col("revenu_disponible_uc") < SEUIL_BAS_REVENUS).alias("bas_revenus"),
     )
     # Group labels as categoricals: the group table then counts cells on integer codes.
-    scored = scored.with_columns(pl.col("famille_type", "sexe_allocataire").cast(pl.Categorical),
-                                 pl.col("tranche_age").cast(pl.Enum([b[0] for b in AGE_BANDS])))
-    cols = [*CORE, "score_low", "score_high", "logit_low", "logit_high", *BUILTIN_GROUPS,
+    cats = [c for c in ("famille_type", "sexe_allocataire") if c in wanted]
+    scored = scored.with_columns(
+        *([pl.col(cats).cast(pl.Categorical)] if cats else []),
+        *([pl.col("tranche_age").cast(pl.Enum([b[0] for b in AGE_BANDS]))]
+          if "tranche_age" in wanted else []))
+    cols = [*CORE, "score_low", "score_high", "logit_low", "logit_high", *wanted,
             "revenu_disponible_uc"]
     cols += [c for c in (keep or extra) if c not in cols]
     if features:

@@ -138,11 +138,22 @@ def select(frame: pl.DataFrame, sel: Selection | None = None, *, score: str = "s
     # drawn uniformly; numpy keys keep it vectorised and reproducible with the seed.
     # salted: a population generated with the same plain seed must not share our stream
     rng = np.random.default_rng([sel.seed, 0x5E1EC7])
-    part = _codes(df, ["month"] + ([sel.quota_by] if sel.quota_by else []))
-    rrank = _rank_within(part, rng.random(df.height), np.arange(df.height))
-    k = np.bincount(part, weights=df["selected"].to_numpy().astype(np.float64))[part]
+    part = month_code if sel.quota_by is None else _codes(df, ["month", sel.quota_by])
+    # the k highest random keys of each partition (rank < k), ties to the smaller row
+    draws = rng.random(df.height)
+    k = np.bincount(part, weights=df["selected"].to_numpy().astype(np.float64)).astype(np.int64)
+    rows = np.arange(df.height)
+    if len(k) == 1:
+        chosen = _top_k(draws, rows, int(k[0]))
+    else:
+        order = np.argsort(part, kind="stable")
+        starts = np.searchsorted(part[order], np.arange(len(k) + 1))
+        chosen = np.concatenate([order[a:b][_top_k(draws[order[a:b]], order[a:b], int(kk))]
+                                 for a, b, kk in zip(starts[:-1], starts[1:], k)] or [rows[:0]])
+    random_selected = np.zeros(df.height, dtype=bool)
+    random_selected[chosen] = True
     top = (pl.col("_n") / 10).ceil().cast(pl.Int64)
-    return df.with_columns(random_selected=pl.Series(rrank < k),
+    return df.with_columns(random_selected=pl.Series(random_selected),
                            top_decile=pl.col("rank") < top).drop("_n")
 
 
@@ -238,6 +249,9 @@ def _top_k(s: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
 
 def _codes(df: pl.DataFrame, cols: list[str]) -> np.ndarray:
     """Dense integer code (0..) of each row's partition (nulls are a partition of their own)."""
+    if len(cols) == 1 and df.height and df[cols[0]].null_count() == 0 \
+            and df[cols[0]].n_unique() == 1:  # one month: no sort
+        return np.zeros(df.height, dtype=np.int64)
     expr = pl.col(cols[0]) if len(cols) == 1 else pl.struct(cols)
     return (df.select(expr.rank("dense")).to_series().fill_null(0).to_numpy()
             .astype(np.int64))
@@ -249,7 +263,10 @@ def _rank_within(part: np.ndarray, score: np.ndarray, ids: np.ndarray) -> np.nda
     Vectorised with numpy (one lexsort), without reordering the frame.
     """
     s = np.where(np.isnan(score), -np.inf, score)
-    order = np.lexsort((ids, -s, part))
+    if len(s) and part.max() == 0 and (len(ids) < 2 or (np.diff(ids) > 0).all()):
+        order = np.argsort(-s, kind="stable")  # one partition, ids ascending: the same order
+    else:
+        order = np.lexsort((ids, -s, part))
     sorted_part = part[order]
     starts = np.flatnonzero(np.r_[True, sorted_part[1:] != sorted_part[:-1]])
     lengths = np.diff(np.r_[starts, len(order)])
