@@ -14,8 +14,9 @@
 5. ``fast``: the fast path (:mod:`profilage.fastpath`): the modality codes are built once
    (``fast_encode_s``, like scikit-learn's one-hot matrix), then the scores -- log-odds bounds,
    score bounds, bounded mean, as the engine -- are gathered from the model's small tables
-   (``fast_s``: the figure to compare with ``sklearn_s``); ``floor_s`` is the plainest gather
-   over the same codes (one ``table[codes]`` per criterion, a sum, a sigmoid; known inputs only);
+   (``fast_s``: the figure to compare with ``sklearn_s``); ``floor_s`` is the least work over
+   the same codes: the point coefficients through the same gather, a sigmoid (no bounds, known
+   inputs only), which the fast path cannot beat;
 6. the full path from the population file, each in its own process: ``read_s`` (reading the
    population Parquet into Polars, timed inside the process), ``audit_s`` (the whole
    ``profilage audit --by famille_type --json --out DIR`` process) and, when the model has an
@@ -251,15 +252,17 @@ def run_fast(features: pl.DataFrame, model: Model) -> dict[str, Any]:
     t1, c1 = time.perf_counter(), time.process_time()
     r = pop.score(tables)
     secs, cpu = time.perf_counter() - t1, time.process_time() - c1
-    # the floor: one gather per criterion from the point coefficients (unknown: 0), a sigmoid
-    codes = [pop.codes(c) for c in tables.categorical]
-    tabs = [np.array([m.coefficient.value or 0.0 for m in c.modalities] + [0.0])
-            for c in tables.categorical]
+    # the floor: the least work over the same codes -- the point coefficients gathered by the
+    # same packed kernel, a sigmoid; no bounds, no unknown inputs, no bounded mean
+    from profilage.fastpath import _gather_sum, _packed_table
+
+    groups, packed = pop._pack(tables)
+    point = [np.array([m.coefficient.value or 0.0 for m in c.modalities] + [0.0])
+             for c in tables.categorical]
+    tabs = [_packed_table([point[j] for j in g]) for g in groups]
     t2 = time.perf_counter()
-    acc = np.full(features.height, model.intercept.value or 0.0)
-    for c, t in zip(codes, tabs):
-        acc += t[c]
-    floor_scores = 1.0 / (1.0 + np.exp(-acc))
+    logit = _gather_sum(packed, tabs, model.intercept.value or 0.0, features.height)
+    floor_scores = 1.0 / (1.0 + np.exp(-logit))
     floor = time.perf_counter() - t2
     return {"seconds": secs, "cpu_s": cpu, "encode_s": encode, "floor_s": floor,
             "scores": r["score"], "floor_scores": floor_scores}

@@ -38,6 +38,7 @@ from profilage.audit.selection import (
     select,
 )
 from profilage.audit.table import BAND, group_table, parse_by
+from profilage.errors import ProfilageError
 from profilage.models import Model, load_model
 
 __all__ = [
@@ -126,14 +127,21 @@ def run_audit(population: pl.DataFrame | pl.LazyFrame | str | Path,
     """
     m = load_model(model)
     ens = resolve_ensemble(m) if ensemble else None
-    if isinstance(population, (str, Path)):
-        population = read_population(population)
+    from_file = str(population) if isinstance(population, (str, Path)) else None
+    if from_file:  # a Parquet file is scanned: only the columns the audit needs are read
+        population = scan_population(population)
     sel = Selection(budget_per_month=budget, share=share, threshold=threshold, quota_by=quota_by,
                     seed=seed)
     sel.check()
     specs = parse_by(by, frame_columns(population), list(BUILTIN_GROUPS))
     wanted = {c for spec in specs for c in spec} | ({quota_by} if quota_by else set())
-    frame, coded = prepare_coded(population, m, groups=wanted)
+    try:
+        frame, coded = prepare_coded(population, m, groups=wanted)
+    except (pl.exceptions.PolarsError, OSError) as e:
+        if not from_file:
+            raise
+        raise ProfilageError(f"cannot read table: {str(e).splitlines()[0]}",
+                             field="--population", source=from_file) from None
     selected = select(frame, sel)
     table = group_table(selected, specs, reference=reference, n_boot=n_boot, seed=seed)
     concl = None
@@ -149,10 +157,25 @@ def audit_population(population: pl.DataFrame | pl.LazyFrame | str | Path,
     return run_audit(population, model, **kwargs).as_dict()
 
 
+def scan_population(path: str | Path) -> pl.LazyFrame:
+    """A population file as a lazy frame (Parquet: read later, only the columns needed; CSV:
+    read now), with a one-line error naming the file when it is missing or not a table."""
+    p = Path(path)
+    if not p.is_file():
+        raise ProfilageError("file not found", field="--population", source=str(p))
+    if p.suffix.lower() == ".csv":
+        return read_population(p).lazy()
+    try:
+        lf = pl.scan_parquet(p)
+        lf.collect_schema()
+    except Exception as e:  # polars raises several types for unreadable files
+        raise ProfilageError(f"cannot read table: {str(e).splitlines()[0]}", field="--population",
+                             source=str(p)) from None
+    return lf
+
+
 def read_population(path: str | Path) -> pl.DataFrame:
     """Read a population table (Parquet or CSV), with a one-line error naming the file."""
-    from profilage.errors import ProfilageError
-
     p = Path(path)
     if not p.is_file():
         raise ProfilageError("file not found", field="--population", source=str(p))

@@ -40,6 +40,9 @@ BUILTIN_GROUPS: dict[str, tuple[str, str]] = {
 
 #: Columns the audit frame always has.
 CORE = ("household_id", "month", "score")
+#: Model inputs the built-in groups read (group_exprs and the groups taken as they are).
+GROUP_INPUTS = ("a_conjoint", "nb_enfants", "age_allocataire", "nb_uc", "sexe_allocataire", "rsa",
+                "aah", "qpv")
 
 
 def _working(prefix: str) -> pl.Expr:
@@ -140,6 +143,10 @@ def prepare_coded(population: pl.DataFrame | pl.LazyFrame, model: Model | str = 
     if contributions:
         scored = compile_model(m).score(feats, contributions=True)
     else:
+        if not features:  # only what the model and the groups read: Polars prunes the rest
+            want = [*extra, "_month", "_ressources", "_aah_travaille", *m.features,
+                    *GROUP_INPUTS, *(c for c in keep or [] if c in FEATURES)]
+            feats = feats.select(list(dict.fromkeys(want)))
         feats = feats.collect()
         coded = CodedPopulation(feats)
         scored = feats.hstack(coded.score_frame(m)).lazy()

@@ -267,10 +267,13 @@ def _rank_within(part: np.ndarray, score: np.ndarray, ids: np.ndarray) -> np.nda
         order = np.argsort(-s, kind="stable")  # one partition, ids ascending: the same order
     else:
         order = np.lexsort((ids, -s, part))
+    ranks = np.empty(len(order), dtype=np.int64)
+    if len(order) and part[order[0]] == part[order[-1]]:  # one partition
+        ranks[order] = np.arange(len(order))
+        return ranks
     sorted_part = part[order]
     starts = np.flatnonzero(np.r_[True, sorted_part[1:] != sorted_part[:-1]])
     lengths = np.diff(np.r_[starts, len(order)])
-    ranks = np.empty(len(order), dtype=np.int64)
     ranks[order] = np.arange(len(order)) - np.repeat(starts, lengths)
     return ranks
 

@@ -158,7 +158,7 @@ def audit(
                              field="--population")
     if n_boot < 0:
         raise ProfilageError(f"expected a whole number >= 0, got {n_boot}", field="--bootstrap")
-    from profilage.audit import read_population, run_audit
+    from profilage.audit import run_audit, scan_population
 
     if ensemble:
         from profilage.audit.ensemble import resolve_ensemble
@@ -167,9 +167,9 @@ def audit(
     out_dir = _out_dir(out)
     with steps(3) as step:
         step("Lecture / reading")
-        pop = read_population(population)
+        scan_population(population)  # a missing or unreadable file fails here, in one line
         step("Notation, sélection / scoring, selecting")
-        res = run_audit(pop, model, budget=budget_per_month, share=share, threshold=threshold,
+        res = run_audit(population, model, budget=budget_per_month, share=share, threshold=threshold,
                         quota_by=quota_by, by=by, reference=_reference(reference),
                         n_boot=n_boot, seed=seed, ensemble=ensemble)
         step("Écriture / writing")
