@@ -38,17 +38,24 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workdir", default=None, help="where the temporary feature file goes")
     ap.add_argument("--features", default=None, help="feature file to keep and reuse")
+    ap.add_argument("--population", default=None, help="population file to keep and reuse "
+                    "(the full-path figures: read vs the whole audit process)")
     a = ap.parse_args()
     from profilage.bench import run_bench
 
     m = machine()
     r = run_bench(a.households, seed=a.seed, workdir=a.workdir, features=a.features,
-                  log=lambda s: print(s, file=sys.stderr, flush=True))
+                  population=a.population, log=lambda s: print(s, file=sys.stderr, flush=True))
     r["machine"] = m
     print(json.dumps(r, indent=1))
     print(f"| {r['households']:,} | {r['engine_s']:.2f} | {r['sklearn_s']:.2f} "
           f"(+{r['sklearn_encode_s']:.2f} encoding) | {r['duckdb_s']:.2f} | {r['numpy_s']:.2f} | "
           f"{r['peak_rss_mb']:.0f} | {m} |")
+    print(f"| {r['households']:,} | fast path {r['fast_s']:.3f} (+{r['fast_encode_s']:.2f} codes) | "
+          f"floor {r['floor_s']:.3f} | scikit-learn {r['sklearn_s']:.3f} | "
+          f"{r['fast_vs_sklearn']:.2f}x | read {r['read_s']:.2f} | audit {r['audit_s']:.2f} "
+          f"({r['audit_vs_read']:.2f}x) | audit --ensemble {r.get('audit_ensemble_s', float('nan')):.2f} "
+          f"({r.get('audit_ensemble_vs_audit', float('nan')):.2f}x) |")
 
 
 if __name__ == "__main__":
