@@ -192,8 +192,9 @@ def _print_families(fam: dict) -> None:
                          else f"{x:,.0f} €" if kind == "euros" else f"{x:.1f}")
         p.add_row(label, *cells)
     console.print(p)
-    console.print("[dim]Un adulte seul ne peut dépasser 12 mois d'activité par an : les personnes "
-                  "seules et les parents isolés sont tous sous 15 mois (seed 003).[/]")
+    console.print("[dim]Moins de 15 mois d'activité du foyer sur l'année est pénalisé, et « une "
+                  "personne seule ne peut dépasser ce seuil » (seed 003) : personnes seules et "
+                  "parents isolés y sont tous.[/]")
 
 
 def _num(x: float | None, mean: bool) -> str:
