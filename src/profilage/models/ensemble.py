@@ -129,6 +129,9 @@ def _render_member(ens: Ensemble, i: int) -> str:
               f"{ens.method.split('.')[0]}")
     values = dict(zip(ens.keys, (float(x) for x in ens.matrix[i])))
     doc["id"] = mid
+    # the member has its own id: bare fact ids ("1") would resolve against it, so name the family
+    if "facts" in doc:
+        doc["facts"] = [f if ":" in f else f"{ens.model}:{f}" for f in doc["facts"]]
     doc["title"] = f"{doc.get('title', ens.model)} — membre {suffix} de l'ensemble de reconstructions"
     if "title_en" in doc:
         doc["title_en"] = f"{doc['title_en']} — member {suffix} of the ensemble of reconstructions"
