@@ -123,7 +123,9 @@ def test_explain_ensemble_directions(cli, ens):
     assert "Sens de l" in r.stdout and "oui : " in r.stdout and r.returncode == 0
 
 
-def test_member_tables_equal_the_rendered_members(ens):
+@pytest.mark.parametrize("model_id", ["cnaf-2014", "cnaf-2010", "cnam-c2sg-2018"])
+def test_member_tables_equal_the_rendered_members(model_id, tmp_path):
+    ens = write_fixture(tmp_path, model_id, size=SIZE, seed=1)
     tabs = member_tables(ens)
     for i in (0, 4, SIZE - 1):
         want = Tables.of(ens.member(i))

@@ -71,7 +71,14 @@ def member_tables(ens: Ensemble) -> list[Tables]:
             return [Tables.of(m) for m in ens.members()]
         c = bt.categorical[pos[cid]]
         plan.append((col, pos[cid], [mo.id for mo in c.modalities].index(mid)))
-    redacted = (bt.base[0] - base.intercept.low, bt.base[1] - base.intercept.high)
+    redacted = [c.contribution for c in base.redacted if c.contribution is not None]
+
+    def base_bounds(v: float) -> tuple[float, float]:  # as Model.base_bounds adds them
+        lo = hi = v
+        for a, b in redacted:
+            lo, hi = lo + a, hi + b
+        return lo, hi
+
     out = []
     for row in ens.matrix:
         low, high = [t.copy() for t in bt.low], [t.copy() for t in bt.high]
@@ -80,7 +87,7 @@ def member_tables(ens: Ensemble) -> list[Tables]:
         for col, j, k in plan:
             v = float(row[col])
             if j is None:
-                basebounds = (v + redacted[0], v + redacted[1])
+                basebounds = base_bounds(v)
             else:
                 low[j][k] = high[j][k] = v
                 touched.add(j)
