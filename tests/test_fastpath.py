@@ -94,3 +94,16 @@ def test_packs_stay_small():
     sizes = [3, 4, 5, 2, 9, 2, 2, 2, 2, 2, 2, 2, 2, 7]
     for g in groups:
         assert np.prod([sizes[j] for j in g]) <= 512
+
+
+def test_codes_from_a_lazy_frame_in_one_query_and_other_models_from_its_source():
+    from profilage.features import derive_features
+    from profilage.population import generate_population
+
+    lf = derive_features(generate_population(5_000, seed=8), keep=["household_id"])
+    pop = CodedPopulation.from_lazy(lf, "cnaf-2014", ["household_id"])
+    assert pop.features.columns == ["household_id"]
+    feats = lf.collect()
+    for model_id in ("cnaf-2014", "cnaf-2010", "cnaf-dmde-2026-m1"):  # the last two: re-derived
+        got = pl.DataFrame({"household_id": feats["household_id"]}).hstack(pop.score_frame(model_id))
+        assert_same(got.select(SCORE_COLS), _engine(model_id, feats))

@@ -109,18 +109,56 @@ class CodedPopulation:
     the same criteria (an ensemble member) costs only the gathers.
     """
 
-    def __init__(self, features: pl.DataFrame):
+    def __init__(self, features: pl.DataFrame, source: pl.LazyFrame | None = None):
         self.features = features
+        self._source = source  # where further model inputs come from (see from_lazy)
         self.height = features.height
         self._codes: dict[tuple, np.ndarray] = {}
         self._unknown: dict[tuple, np.ndarray] = {}
         self._packed: dict[tuple, tuple[list[list[int]], list[np.ndarray]]] = {}
         self._numeric: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
+    @classmethod
+    def from_lazy(cls, features: pl.LazyFrame, model: Model | str, keep: list[str]
+                  ) -> CodedPopulation:
+        """Derive, in one Polars query, the ``keep`` columns and the codes of ``model``'s
+        criteria from a lazy frame of model inputs (e.g. :func:`derive_features`): the inputs
+        themselves are not materialised. ``features`` then holds ``keep`` (and the numeric
+        predictors' inputs); another model's criteria are matched from the lazy frame again."""
+        m = load_model(model)
+        src = features.with_columns(missing_feature_columns(m, set(features.collect_schema().names())))
+        cats: dict[tuple, Criterion] = {}
+        for c in m.criteria:
+            if c.kind != "numeric":
+                cats.setdefault(_signature(c), c)
+        nums = [f for c in m.criteria if c.kind == "numeric" for f in (c.feature, c.presence) if f]
+        cols = list(dict.fromkeys([*keep, *nums]))
+        df = src.select(*cols, *[modality_index(c).alias(f"__k{i}")
+                                 for i, c in enumerate(cats.values())]).collect()
+        pop = cls(df.select(cols), source=features)
+        for i, (sig, c) in enumerate(cats.items()):
+            pop._store(sig, c, df[f"__k{i}"])
+        pop.encode(m)  # numeric inputs and the packing
+        return pop
+
     # -- encoding ----------------------------------------------------------------------------
     def _frame_for(self, model: Model) -> pl.DataFrame:
-        fill = missing_feature_columns(model, set(self.features.columns))
+        names = set(self.features.columns)
+        if self._source is not None and any(f not in names for f in model.features):
+            have = set(self._source.collect_schema().names())
+            return self._source.select([f for f in model.features if f in have]).collect() \
+                .with_columns(missing_feature_columns(model, have))
+        fill = missing_feature_columns(model, names)
         return self.features.with_columns(fill) if fill else self.features
+
+    def _store(self, sig: tuple, c: Criterion, s: pl.Series) -> None:
+        """Keep one criterion's codes (the engine's index, null = unknown) as uint8."""
+        unk = len(c.modalities)
+        # (numpy's cast of the small ints is several times faster than Polars' checked one)
+        codes = (s.fill_null(unk) if s.null_count() else s).to_numpy().astype(np.uint8)
+        self._codes[sig] = np.ascontiguousarray(codes)
+        self._unknown[sig] = (np.flatnonzero(codes == unk) if s.null_count()
+                              else np.empty(0, dtype=np.int64))
 
     def encode(self, model: Model | str) -> None:
         """Compute (once) the codes of every criterion of ``model``, and their packing."""
@@ -145,13 +183,7 @@ class CodedPopulation:
         if todo:
             idx = frame.select([modality_index(c).alias(n) for c, n in zip(todo.values(), names)])
             for (sig, c), n in zip(todo.items(), names):
-                s = idx[n]
-                unk = len(c.modalities)
-                # (numpy's cast of the small ints is several times faster than Polars' checked one)
-                codes = (s.fill_null(unk) if s.null_count() else s).to_numpy().astype(np.uint8)
-                self._codes[sig] = np.ascontiguousarray(codes)
-                self._unknown[sig] = (np.flatnonzero(codes == unk) if s.null_count()
-                                      else np.empty(0, dtype=np.int64))
+                self._store(sig, c, idx[n])
         for c in nums:
             x = frame[c.feature].cast(pl.Float64)
             known = x.is_not_null().to_numpy()

@@ -142,14 +142,15 @@ def prepare_coded(population: pl.DataFrame | pl.LazyFrame, model: Model | str = 
     coded = None
     if contributions:
         scored = compile_model(m).score(feats, contributions=True)
-    else:
-        if not features:  # only what the model and the groups read: Polars prunes the rest
-            want = [*extra, "_month", "_ressources", "_aah_travaille", *m.features,
-                    *GROUP_INPUTS, *(c for c in keep or [] if c in FEATURES)]
-            feats = feats.select(list(dict.fromkeys(want)))
+    elif features:
         feats = feats.collect()
         coded = CodedPopulation(feats)
         scored = feats.hstack(coded.score_frame(m)).lazy()
+    else:  # one query: the groups' inputs and the model's codes (Polars prunes the rest)
+        want = [*extra, "_month", "_ressources", "_aah_travaille", *GROUP_INPUTS,
+                *(c for c in keep or [] if c in FEATURES)]
+        coded = CodedPopulation.from_lazy(feats, m, list(dict.fromkeys(want)))
+        scored = coded.features.hstack(coded.score_frame(m)).lazy()
     have = set(extra)
     wanted = [g for g in BUILTIN_GROUPS if groups is None or g in groups]
     scored = scored.with_columns(group_exprs(have)).rename({"_month": "month"})
