@@ -220,6 +220,8 @@ def test_api_score_and_audit_with_ensemble(ens):
     from profilage.web.app import create_app
 
     client = TestClient(create_app())
+    sizes = {m["id"]: m["ensemble_size"] for m in client.get("/api/models").json()}
+    assert sizes["cnaf-2014"] == SIZE and sizes["cnaf-2010"] is None
     r = client.post("/api/score", json={"model": "cnaf-2014", "dossier": "nathalie",
                                         "ensemble": True})
     assert r.status_code == 200

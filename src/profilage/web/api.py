@@ -184,7 +184,19 @@ def model_summary(m) -> dict:
             "years_in_use": list(m.years_in_use), "sha256": m.sha256,
             "coefficients_status": m.coefficients_status(), "provenance": m.provenance_line(),
             "official": not (m.coefficients_status()["reconstructed"]
-                             or m.coefficients_status()["unknown"])}
+                             or m.coefficients_status()["unknown"]),
+            "ensemble_size": _ensemble_size(m)}
+
+
+def _ensemble_size(m) -> int | None:
+    """Members of the model's ensemble of reconstructions (None: no ensemble): the pages offer
+    the ranges only where there is one."""
+    from profilage.audit.ensemble import resolve_ensemble
+
+    try:
+        return resolve_ensemble(m).size
+    except ProfilageError:
+        return None
 
 
 @router.get("/models", summary="Modèles fournis / shipped models")
