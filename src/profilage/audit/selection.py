@@ -115,10 +115,8 @@ def select(frame: pl.DataFrame, sel: Selection | None = None, *, score: str = "s
         else:
             sel.method = "default_budget"
             budgets = {mo: default_budget_per_month(n) for mo, n in ns.items()}
-        bud = pl.DataFrame({"month": list(budgets), "budget": list(budgets.values())},
-                           schema={"month": df.schema["month"], "budget": pl.Int64})
         if sel.quota_by is None:
-            df = df.join(bud, on="month", how="left", maintain_order="left").with_columns(
+            df = _with_budget(df, budgets).with_columns(
                 selected=(pl.col("rank") < pl.col("budget")) & pl.col(score).is_not_null())
         else:
             q = sel.quota_by
@@ -131,9 +129,7 @@ def select(frame: pl.DataFrame, sel: Selection | None = None, *, score: str = "s
             df = df.drop([c for c in ("budget",) if c in df.columns])
     sel.budgets = {months_label(k): int(v) for k, v in budgets.items()}
     if "budget" not in df.columns:
-        bud = pl.DataFrame({"month": list(budgets), "budget": list(budgets.values())},
-                           schema={"month": df.schema["month"], "budget": pl.Int64})
-        df = df.join(bud, on="month", how="left", maintain_order="left")
+        df = _with_budget(df, budgets)
     # Random-control baseline: the same number of households per month (and per quota cell),
     # drawn uniformly; numpy keys keep it vectorised and reproducible with the seed.
     # salted: a population generated with the same plain seed must not share our stream
@@ -155,6 +151,15 @@ def select(frame: pl.DataFrame, sel: Selection | None = None, *, score: str = "s
     top = (pl.col("_n") / 10).ceil().cast(pl.Int64)
     return df.with_columns(random_selected=pl.Series(random_selected),
                            top_decile=pl.col("rank") < top).drop("_n")
+
+
+def _with_budget(df: pl.DataFrame, budgets: dict) -> pl.DataFrame:
+    """The month's budget as a column (one month: a constant, no join)."""
+    if len(budgets) == 1:
+        return df.with_columns(budget=pl.lit(next(iter(budgets.values())), dtype=pl.Int64))
+    bud = pl.DataFrame({"month": list(budgets), "budget": list(budgets.values())},
+                       schema={"month": df.schema["month"], "budget": pl.Int64})
+    return df.join(bud, on="month", how="left", maintain_order="left")
 
 
 def quota_table(df: pl.DataFrame, q: str, budgets: dict) -> pl.DataFrame:
