@@ -24,6 +24,18 @@ from profilage.scoring import score_dossier
 SIZE = 9
 
 
+def _without_ensemble() -> str:
+    """A shipped model with no shipped ensemble (cnaf-2010 unless one is shipped for it)."""
+    from profilage.models import available_models
+    from profilage.models.ensemble import has_ensemble
+
+    return next(m for m in ["cnaf-2010", *available_models()] if m != "cnaf-2014"
+                and not has_ensemble(m))
+
+
+NONE = _without_ensemble()
+
+
 @pytest.fixture
 def ens(tmp_path, monkeypatch):
     d = tmp_path / "ensembles"
@@ -89,15 +101,15 @@ def test_score_ensemble_range_is_each_member_scored_separately(cli, ens):
 
 
 def test_ensemble_on_a_model_without_one_is_a_clear_error(cli, ens):
-    for args in (["score", "nathalie", "--model", "cnaf-2010", "--ensemble"],
-                 ["models", "ensemble", "cnaf-2010"],
-                 ["audit", "--model", "cnaf-2010", "--population", "nowhere.parquet",
+    for args in (["score", "nathalie", "--model", NONE, "--ensemble"],
+                 ["models", "ensemble", NONE],
+                 ["audit", "--model", NONE, "--population", "nowhere.parquet",
                   "--ensemble"],
-                 ["explain", "nathalie", "--model", "cnaf-2010", "--ensemble"]):
+                 ["explain", "nathalie", "--model", NONE, "--ensemble"]):
         r = cli(*args)
         assert r.returncode == 2, (args, r.stderr)
         lines = r.stderr.strip().splitlines()
-        assert len(lines) == 1 and "--ensemble" in lines[0] and "cnaf-2010" in lines[0], lines
+        assert len(lines) == 1 and "--ensemble" in lines[0] and NONE in lines[0], lines
         assert "Traceback" not in r.stderr
 
 
@@ -221,14 +233,14 @@ def test_api_score_and_audit_with_ensemble(ens):
 
     client = TestClient(create_app())
     sizes = {m["id"]: m["ensemble_size"] for m in client.get("/api/models").json()}
-    assert sizes["cnaf-2014"] == SIZE and sizes["cnaf-2010"] is None
+    assert sizes["cnaf-2014"] == SIZE and sizes[NONE] is None
     r = client.post("/api/score", json={"model": "cnaf-2014", "dossier": "nathalie",
                                         "ensemble": True})
     assert r.status_code == 200
     e = r.json()["ensemble"]
     assert e["size"] == SIZE and e["score_min"] <= e["score_median"] <= e["score_max"]
     assert "ensemble" not in client.post("/api/score", json={"dossier": "nathalie"}).json()
-    r = client.post("/api/score", json={"model": "cnaf-2010", "dossier": "nathalie",
+    r = client.post("/api/score", json={"model": NONE, "dossier": "nathalie",
                                         "ensemble": True})
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "ensemble"
     r = client.post("/api/audit", json={"model": "cnaf-2014", "ensemble": True, "bootstrap": 0,
@@ -238,6 +250,32 @@ def test_api_score_and_audit_with_ensemble(ens):
     body = r.json()
     assert body["ensemble"]["size"] == SIZE and body["conclusions"]
     assert all("selected_share_min" in g for g in body["groups"])
-    r = client.post("/api/audit", json={"model": "cnaf-2010", "ensemble": True,
+    r = client.post("/api/audit", json={"model": NONE, "ensemble": True,
                                         "population": {"households": 100}})
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "ensemble"
+
+
+def _shipped():
+    from profilage.models.ensemble import ENSEMBLES_DIR
+
+    return sorted(p.stem for p in ENSEMBLES_DIR.glob("*.json")) if ENSEMBLES_DIR.is_dir() else []
+
+
+@pytest.mark.parametrize("model_id", _shipped() or [pytest.param("none", marks=pytest.mark.skip(
+    reason="no ensemble shipped yet"))])
+def test_shipped_ensembles_through_the_cli(cli, model_id, monkeypatch):
+    """The shipped ensembles (not the fixture): the manifest and the score ranges."""
+    from profilage.models.ensemble import load_ensemble
+
+    monkeypatch.delenv("PROFILAGE_ENSEMBLES", raising=False)
+    ens = load_ensemble(model_id)
+    r = cli("models", "ensemble", model_id, "--json")
+    assert r.returncode == 0, r.stderr
+    man = json.loads(r.stdout)
+    assert man["size"] == ens.size >= 100 and man == json.loads(json.dumps(ens.manifest()))
+    if model_id.startswith("cnaf"):
+        for persona in ("nathalie", "abel"):
+            res = json.loads(cli("score", persona, "--model", model_id, "--ensemble",
+                                 "--json").stdout)
+            e = res["ensemble"]
+            assert e["size"] == ens.size and e["score_min"] <= e["score_median"] <= e["score_max"]
