@@ -127,6 +127,8 @@ def numeric_unknown_bounds(c: Criterion) -> tuple[float, float]:
     """Contribution interval of a numeric predictor whose input is unknown: the extremes of
     coefficient x value over the declared value range (unbounded without one). Shared by the
     Polars engine and the SQL generator."""
+    if c.unknown is not None:  # the source evaluator's semantics (models import --unknown)
+        return c.unknown
     coef = c.modalities[0].coefficient
     if c.value_range is None:
         return -math.inf, math.inf
@@ -138,6 +140,16 @@ def numeric_unknown_bounds(c: Criterion) -> tuple[float, float]:
         cands.append(0.0)
     cands = [0.0 if math.isnan(z) else z for z in cands]
     return min(cands), max(cands)
+
+
+def categorical_unknown_bounds(c: Criterion) -> tuple[float, float]:
+    """Contribution interval of a criterion with modalities whose input is unknown: [lowest,
+    highest coefficient], or the source evaluator's semantics for an imported model
+    (``[missing] unknown = "as-source"``). Shared by the engine and the SQL generator."""
+    if c.unknown is not None:
+        return c.unknown
+    return (min(m.coefficient.low for m in c.modalities),
+            max(m.coefficient.high for m in c.modalities))
 
 
 def _criterion_exprs(c: Criterion) -> tuple[pl.Expr, pl.Expr, pl.Expr | None]:
@@ -168,8 +180,9 @@ def _criterion_exprs(c: Criterion) -> tuple[pl.Expr, pl.Expr, pl.Expr | None]:
     highs = [m.coefficient.high for m in c.modalities]
     # A gather from the small coefficient array (a null index gives null: unknown input) is
     # about 5x faster than replace_strict's hash lookup on a national population.
-    low = pl.lit(pl.Series(lows, dtype=pl.Float64)).gather(idx).fill_null(min(lows))
-    high = pl.lit(pl.Series(highs, dtype=pl.Float64)).gather(idx).fill_null(max(highs))
+    unk_lo, unk_hi = categorical_unknown_bounds(c)
+    low = pl.lit(pl.Series(lows, dtype=pl.Float64)).gather(idx).fill_null(unk_lo)
+    high = pl.lit(pl.Series(highs, dtype=pl.Float64)).gather(idx).fill_null(unk_hi)
     return low.alias(low_id), high.alias(high_id), modality_index(c).alias(m_id)
 
 
@@ -269,7 +282,7 @@ def check_feature_table(model: Model, df: pl.DataFrame) -> None:
             if f is None or f not in schema:
                 continue
             dtype = schema[f]
-            kind = FEATURES.get(f, model.raw.get("features", {}).get(f, {})).get("kind")
+            kind = (model.raw.get("features", {}).get(f) or FEATURES.get(f, {})).get("kind")
             if (f == c.feature and c.kind in ("bins", "numeric")
                     and not (dtype.is_numeric() or dtype == pl.Null)):
                 raise ProfilageError(f"column must be numeric, found {dtype}", field=f)

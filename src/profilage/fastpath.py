@@ -31,7 +31,13 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from profilage.engine import SERIES_WIDTH, missing_feature_columns, modality_index, numeric_unknown_bounds
+from profilage.engine import (
+    SERIES_WIDTH,
+    categorical_unknown_bounds,
+    missing_feature_columns,
+    modality_index,
+    numeric_unknown_bounds,
+)
 from profilage.models import Criterion, Model, load_model
 
 #: Largest table of one packed group of criteria (entries): 512 x 8 bytes stays in L1.
@@ -71,8 +77,9 @@ class Tables:
         for c in cat:
             lo = [mod.coefficient.low for mod in c.modalities]
             hi = [mod.coefficient.high for mod in c.modalities]
-            lows.append(np.array([*lo, min(lo)], dtype=np.float64))
-            highs.append(np.array([*hi, max(hi)], dtype=np.float64))
+            unk_lo, unk_hi = categorical_unknown_bounds(c)
+            lows.append(np.array([*lo, unk_lo], dtype=np.float64))
+            highs.append(np.array([*hi, unk_hi], dtype=np.float64))
         return cls(m, cat, tuple(lows), tuple(highs),
                    tuple(c for c in m.criteria if c.kind == "numeric"), m.base_bounds())
 

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import sqlglot
 from sqlglot import exp
 
-from profilage.engine import _SERIES, contrib_cols, numeric_unknown_bounds
+from profilage.engine import _SERIES, categorical_unknown_bounds, contrib_cols, numeric_unknown_bounds
 from profilage.errors import ProfilageError
 from profilage.models import Criterion, Model, load_model
 
@@ -225,7 +225,8 @@ def score_select(model: Model | str, table: str = "features", *, dialect: str = 
         else:
             lows = [mod.coefficient.low for mod in c.modalities]
             highs = [mod.coefficient.high for mod in c.modalities]
-            low, high = _lookup(col(m_id), lows, min(lows)), _lookup(col(m_id), highs, max(highs))
+            unk_lo, unk_hi = categorical_unknown_bounds(c)
+            low, high = _lookup(col(m_id), lows, unk_lo), _lookup(col(m_id), highs, unk_hi)
             contrib.append(col(m_id))
             out_cols.append(m_id)
         contrib += [_alias(low, low_id), _alias(high, high_id)]

@@ -19,6 +19,8 @@ STATUSES = ("published", "reconstructed", "redacted", "unknown")
 PROTECTED_GROUNDS = ("age", "sex", "disability", "family_situation", "residence", "nationality",
                      "health")
 PRECARITY = ("direct", "indirect")
+UNKNOWN_AS_SOURCE = ("zero", "no-score")
+UNKNOWN_MODES = ("interval", "as-source")
 GROUND_LABELS_FR = {
     "age": "âge", "sex": "sexe", "disability": "handicap", "family_situation": "situation de famille",
     "residence": "lieu de résidence", "nationality": "nationalité", "health": "état de santé",
@@ -86,6 +88,12 @@ class Criterion:
     contribution: tuple[float, float] | None = None
     source: str = ""
     notes: str = ""
+    # What the source evaluator of an imported model does with an unknown input ("zero": the
+    # term counts 0, as PMML's CategoricalPredictor; "no-score": no score at all), and the
+    # contribution interval profilage uses for an unknown input when the model's
+    # [missing] unknown = "as-source" (None: [lowest, highest], the default interval).
+    unknown_as_source: str | None = None
+    unknown: tuple[float, float] | None = None
 
     @property
     def redacted(self) -> bool:
@@ -245,8 +253,13 @@ def _criterion(d: Any, i: int, col: _Collector, features: dict) -> Criterion | N
     if precarity is not None and precarity not in PRECARITY:
         col.add(where, f"precarity must be 'direct' or 'indirect', got {precarity!r}")
         precarity = None
+    as_source = d.get("unknown_as_source")
+    if as_source is not None and as_source not in UNKNOWN_AS_SOURCE:
+        col.add(where, f"unknown_as_source must be one of {', '.join(UNKNOWN_AS_SOURCE)}")
+        as_source = None
     common = dict(id=cid, label_fr=label_fr, label_en=label_en, protected_ground=ground,
-                  precarity=precarity, notes=str(d.get("notes", "")))
+                  precarity=precarity, notes=str(d.get("notes", "")),
+                  unknown_as_source=as_source)
 
     if d.get("redacted"):
         status = d.get("status", "redacted")
@@ -374,6 +387,17 @@ def _criterion(d: Any, i: int, col: _Collector, features: dict) -> Criterion | N
     return Criterion(feature=feat, kind=kind, modalities=tuple(mods), presence=presence, **common)
 
 
+def _as_source(c: Criterion) -> Criterion:
+    """The criterion with the unknown-input contribution its source evaluator uses."""
+    import dataclasses
+
+    if c.unknown_as_source == "zero":
+        return dataclasses.replace(c, unknown=(0.0, 0.0))
+    if c.unknown_as_source == "no-score":
+        return dataclasses.replace(c, unknown=(-math.inf, math.inf))
+    return c
+
+
 def _check_bins(mods: list[Modality], where: str, col: _Collector, spec: dict | None) -> None:
     bins = sorted((m for m in mods if m.kind == "bin"),
                   key=lambda m: -math.inf if m.min is None else m.min)
@@ -442,6 +466,15 @@ def parse_model(data: dict, source: str, *, sha256: str = "", path: str = "") ->
     if not (isinstance(facts, list) and all(isinstance(f, str) for f in facts)):
         col.add("facts", "must be a list of fact ids (text)")
         facts = []
+    missing = data.get("missing", {})
+    mode = missing.get("unknown", "interval") if isinstance(missing, dict) else None
+    if mode not in UNKNOWN_MODES:
+        col.add("missing.unknown", f"must be one of {', '.join(UNKNOWN_MODES)}")
+    elif mode == "as-source":
+        if not any(c.unknown_as_source for c in crits):
+            col.add("missing.unknown", "'as-source' needs the criteria's unknown_as_source "
+                    "(recorded by `profilage models import`)")
+        crits = [_as_source(c) for c in crits]
     if col.problems:
         raise ModelFileError(source, col.problems)
     return Model(
