@@ -147,4 +147,4 @@ def test_feature_table_with_boolean_presence_column_scores(tmp_path):
     ok("score", str(path), "--model", "cnaf-2014", "--out", str(tmp_path / "s.parquet"))
     path.write_text("household_id,a_conjoint\n1,12\n")
     r = run_cli("score", str(path), "--model", "cnaf-2014", "--out", str(tmp_path / "s.parquet"))
-    assert r.returncode == 2 and "a_conjoint: column must be true/false" in r.stderr
+    assert r.returncode == 2 and "a_conjoint: value 12 is not true/false" in r.stderr

@@ -168,11 +168,16 @@ def test_pmml_from_a_real_exporter_scores_as_the_exporting_library(tmp_path):
 
 @pytest.mark.parametrize("xml, message", [
     ('<PMML version="4.4"><Header/><DataDictionary/><GeneralRegressionModel '
-     'functionName="classification" modelType="generalizedLinear"/></PMML>',
-     "<GeneralRegressionModel> is not supported"),
+     'functionName="classification" modelType="generalizedLinear" linkFunction="probit"/></PMML>',
+     'linkFunction="probit" is not supported: only "logit"'),
+    ('<PMML version="4.4"><Header/><DataDictionary/><TreeModel functionName="classification"/>'
+     '</PMML>', "<TreeModel> is not supported"),
     ('<PMML version="4.4"><Header/><DataDictionary/><RegressionModel functionName='
      '"classification" normalizationMethod="softmax"><RegressionTable intercept="0"/>'
-     '</RegressionModel></PMML>', 'normalizationMethod="softmax" is not supported'),
+     '</RegressionModel></PMML>', 'normalizationMethod="softmax" with one RegressionTable'),
+    ('<PMML version="4.4"><Header/><DataDictionary/><RegressionModel functionName='
+     '"classification" normalizationMethod="probit"><RegressionTable intercept="0"/>'
+     '</RegressionModel></PMML>', 'normalizationMethod="probit" is not supported'),
     ('<PMML version="4.4"><Header/><DataDictionary/><RegressionModel functionName='
      '"classification" normalizationMethod="logit"><RegressionTable intercept="0">'
      '<PredictorTerm coefficient="1"><FieldRef field="a"/><FieldRef field="b"/></PredictorTerm>'

@@ -391,17 +391,21 @@ def model_inputs(dossiers: pl.DataFrame | pl.LazyFrame, model, *,
     """``keep`` columns + the model's input features, from flat dossier rows.
 
     Features profilage derives come from :func:`derive_features`; the inputs a model declares
-    itself (``[features]`` of its file, e.g. an imported model's own fields, which no dossier
-    column gives) are read from the table when it has them and are unknown otherwise."""
+    itself (``[features]`` of its file, e.g. an imported model's own fields, even one named
+    like a profilage feature) are read from the table when it has them, unknown otherwise."""
     lf = dossiers.lazy()
     have = lf.collect_schema().names()
-    declared = [f for f in model.features if f not in FEATURES]
+    spec = model.raw.get("features", {}) if isinstance(model.raw, dict) else {}
+    # a model's own input may carry a profilage feature's name (an imported file's field)
+    declared = [f for f in model.features if f not in FEATURES or f in spec]
     carried = [f for f in declared if f in have]
     keep = [c for c in (keep or []) if c in have and c not in carried]
-    out = derive_features(lf, keep=[*keep, *carried])
+    own = {f: f"__own__{f}" for f in carried}  # never confused with a derived feature
+    out = derive_features(lf.with_columns(pl.col(f).alias(t) for f, t in own.items()),
+                          keep=[*keep, *own.values()])
+    out = out.drop([f for f in carried if f in FEATURES]).rename({t: f for f, t in own.items()})
     missing = []
     kinds = {"bool": pl.Boolean, "int": pl.Int64, "float": pl.Float64, "category": pl.String}
-    spec = model.raw.get("features", {}) if isinstance(model.raw, dict) else {}
     for f in declared:
         if f not in carried:
             missing.append(pl.lit(None, dtype=kinds[spec.get(f, {}).get("kind", "float")]).alias(f))
@@ -432,3 +436,39 @@ def table_kind(model, columns: list[str], *, source: str | None = None) -> str:
         f"the table has none of the model {model.id}'s inputs ({expected}; see `profilage "
         "features list`) and no dossier column (alloc_age, conjoint, reference_month, ...; see "
         "`profilage dossier schema`): nothing to score", source=source)
+
+
+_TRUE = {"true", "1", "1.0", "yes", "oui", "vrai", "o", "y", "t"}
+_FALSE = {"false", "0", "0.0", "no", "non", "faux", "n", "f"}
+
+
+def coerce_inputs(model, df: pl.DataFrame, *, source: str | None = None) -> pl.DataFrame:
+    """A table of model inputs with its true/false inputs as booleans.
+
+    A boolean input may be written as text (``oui``/``non``, ``true``/``false``, ``1``/``0``...,
+    as in an imported PMML's own test data) or as 0/1 numbers; any other value is refused
+    naming the column and the value."""
+    from profilage.errors import ProfilageError
+
+    spec = model.raw.get("features", {}) if isinstance(model.raw, dict) else {}
+    casts = []
+    for f in model.features:
+        kind = (spec.get(f) or FEATURES.get(f) or {}).get("kind")
+        if kind != "bool" or f not in df.columns or df.schema[f] in (pl.Boolean, pl.Null):
+            continue
+        dtype = df.schema[f]
+        if dtype.is_numeric():
+            bad = df.filter(pl.col(f).is_not_null() & ~pl.col(f).is_in([0, 1]))
+            if bad.height:
+                raise ProfilageError(f"value {bad[f][0]!r} is not true/false (1/0)", field=f,
+                                     source=source)
+            casts.append((pl.col(f) == 1).alias(f))
+        elif dtype == pl.String:
+            low = pl.col(f).str.strip_chars().str.to_lowercase()
+            bad = df.filter(pl.col(f).is_not_null() & ~low.is_in(sorted(_TRUE | _FALSE)))
+            if bad.height:
+                raise ProfilageError(f"value {bad[f][0]!r} is not true/false (oui/non, 1/0)",
+                                     field=f, source=source)
+            casts.append(pl.when(low.is_in(sorted(_TRUE))).then(True)
+                         .when(low.is_in(sorted(_FALSE))).then(False).alias(f))
+    return df.with_columns(casts) if casts else df

@@ -150,6 +150,9 @@ def import_(
     target: str = typer.Option(None, "--target", help="Cible du modèle / what it predicts."),
     target_category: str = typer.Option(None, "--target-category", help="PMML : catégorie "
                                         "dont le score est la probabilité / PMML event category."),
+    unknown: str = typer.Option("interval", "--unknown", help="PMML : entrée inconnue = "
+                                "intervalle (profilage) ou 'as-source' (comme l'évaluateur PMML : "
+                                "0 ou pas de score) / unknown input: interval or as-source."),
     pdo: float = typer.Option(None, "--pdo", help="Points : points pour doubler la cote."),
     base_points: float = typer.Option(None, "--base-points", help="Points : score de base."),
     base_odds: float = typer.Option(None, "--base-odds", help="Points : cote au score de base."),
@@ -165,13 +168,18 @@ def import_(
     if fmt not in IMPORT_FORMATS:
         raise ProfilageError(f"unknown format {fmt!r} (expected one of "
                              f"{', '.join(IMPORT_FORMATS)})", field="--format")
+    if unknown not in ("interval", "as-source"):
+        raise ProfilageError(f"{unknown!r}: expected interval or as-source", field="--unknown")
+    if unknown != "interval" and fmt != "pmml":
+        raise ProfilageError("as-source applies to PMML files (a table says nothing of its "
+                             "source's missing values)", field="--unknown")
     fmap = FeatureMap.from_options(mapping, declare_unknown=declare_unknown)
     common = dict(model_id=model_id, source=source, fmap=fmap, title=title,
                   institution=institution, target=target)
     if fmt == "pmml":
         from profilage.models.pmml import import_pmml
 
-        doc, m = import_pmml(path, target_category=target_category, **common)
+        doc, m = import_pmml(path, target_category=target_category, unknown=unknown, **common)
     else:
         from profilage.models.tables import import_table
 

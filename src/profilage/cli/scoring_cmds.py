@@ -45,7 +45,7 @@ def score_table(path: Path, model: str, out: Path | None) -> None:
         raise ProfilageError("scoring a table needs --out OUT.csv|OUT.parquet", field="--out")
     if out.suffix.lower() not in TABLE_SUFFIXES:
         raise ProfilageError("output must end in .csv or .parquet", field="--out")
-    from profilage.features import model_inputs, table_kind
+    from profilage.features import coerce_inputs, model_inputs, table_kind
 
     m = load_model(model)
     df = _read_table(path)
@@ -57,6 +57,7 @@ def score_table(path: Path, model: str, out: Path | None) -> None:
         scored = compile_model(m).score(feats, keep=False).collect()
         scored = df.drop([c for c in scored.columns if c in df.columns]).hstack(scored)
     else:
+        df = coerce_inputs(m, df, source=str(path))
         check_feature_table(m, df)
         scored = compile_model(m).score(df).collect()
     _write_table(scored, out)

@@ -85,6 +85,17 @@ class FeatureMap:
     def from_options(cls, items: list[str] | None, *, declare_unknown: bool = False) -> FeatureMap:
         """``--map FIELD=feature`` (repeatable) or ``--map file.csv`` (columns field,feature)."""
         mapping: dict[str, str] = {}
+
+        def add(f: str, feat: str) -> None:
+            if f in mapping and mapping[f] != feat:
+                raise ProfilageError(f"field {f!r} is mapped twice ({mapping[f]} and {feat})",
+                                     field="--map")
+            other = next((g for g, x in mapping.items() if x == feat and g != f), None)
+            if other is not None:
+                raise ProfilageError(f"fields {other!r} and {f!r} are both mapped to feature "
+                                     f"{feat!r}: a feature feeds one field", field="--map")
+            mapping[f] = feat
+
         for item in items or []:
             p = Path(item)
             if "=" not in item and p.is_file():
@@ -94,13 +105,13 @@ class FeatureMap:
                     for row in csv.DictReader(fh):
                         f, feat = (row.get("field") or "").strip(), (row.get("feature") or "").strip()
                         if f and feat:
-                            mapping[f] = feat
+                            add(f, feat)
                 continue
             if "=" not in item:
                 raise ProfilageError(f"{item!r}: expected FIELD=feature or a CSV file with "
                                      "columns field,feature", field="--map")
             f, feat = item.split("=", 1)
-            mapping[f.strip()] = feat.strip()
+            add(f.strip(), feat.strip())
         from profilage.features import FEATURES
 
         for f, feat in mapping.items():
@@ -110,15 +121,25 @@ class FeatureMap:
         return cls(mapping, declare_unknown)
 
     def feature(self, field_name: str, *, kind_hint: str | None = None,
-                categories: list[str] | None = None) -> tuple[str, dict | None]:
+                categories: list[str] | None = None, check_values: bool = False
+                ) -> tuple[str, dict | None]:
         """The feature for a field, and its spec (None while the field is unknown)."""
         from profilage.features import FEATURES
 
         feat = self.mapping.get(field_name, field_name)
-        if feat in FEATURES:
-            return feat, FEATURES[feat]
         if feat in self.declared:
-            return feat, self.declared[feat]
+            return feat, {**self.declared[feat],
+                          "categories": tuple(self.declared[feat].get("categories", ()))}
+        clash = None
+        if feat in FEATURES:
+            # A field named like a profilage feature feeds it when asked (--map) or when its
+            # values are the feature's; otherwise it stays the file's own input, so that tables
+            # in the file's own vocabulary score (e.g. a categorical 'situation_familiale' with
+            # values M/C/D is not profilage's marie/celibataire/divorce).
+            clash = None if field_name in self.mapping or not check_values else _clash(
+                FEATURES[feat], kind_hint, categories)
+            if clash is None:
+                return feat, FEATURES[feat]
         if self.declare_unknown and kind_hint:
             spec: dict[str, Any] = {"kind": kind_hint, "label_fr": field_name,
                                     "label_en": field_name,
@@ -129,8 +150,9 @@ class FeatureMap:
                 spec["categories"] = list(categories or [])
             self.declared[feat] = spec
             return feat, {**spec, "categories": tuple(spec.get("categories", ()))}
-        if field_name not in self.unknown:
-            self.unknown.append(field_name)
+        entry = field_name + (f" ({clash})" if clash else "")
+        if entry not in self.unknown:
+            self.unknown.append(entry)
         return feat, None
 
     def check(self, source: str) -> None:
@@ -140,6 +162,29 @@ class FeatureMap:
                 + " (map each with --map FIELD=feature, see `profilage features list`; or "
                 "--declare-unknown to keep them as inputs given in feature tables)",
                 source=source)
+
+
+def _clash(spec: dict, kind_hint: str | None, categories: list[str] | None) -> str | None:
+    """Why a field cannot feed the profilage feature of the same name (None: it can)."""
+    cats = [c for c in (categories or []) if c != ""]
+    if spec["kind"] == "bool":
+        if kind_hint in ("bool", "float", None):
+            return None
+        if kind_hint == "category" and cats and all(
+                c.strip().lower() in TRUE_WORDS | FALSE_WORDS for c in cats):
+            return None
+        return f"values {', '.join(cats[:4])} are not true/false"
+    if spec["kind"] == "category":
+        if kind_hint not in ("category", None):
+            return "numeric in the file, categorical in profilage"
+        extra = [c for c in cats if c not in spec["categories"]]
+        if extra:
+            return (f"values {', '.join(extra[:4])} are not the feature's categories "
+                    f"{', '.join(spec['categories'][:4])}...")
+        return None
+    if kind_hint not in ("float", None):
+        return "categorical in the file, numeric in profilage"
+    return None
 
 
 def category_modalities(feature: str, spec: dict, given: dict[Any, dict], *, where: str,

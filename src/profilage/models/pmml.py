@@ -1,13 +1,20 @@
-"""PMML 4.x ``RegressionModel`` (logistic) in and out.
+"""PMML 4.x logistic regressions in, PMML 4.4 ``RegressionModel`` out.
 
-Import reads what logistic-regression exporters write (SAS Enterprise Miner, sklearn2pmml, nyoka,
-R's pmml package for a binary target): ``normalizationMethod="logit"``, one ``RegressionTable``
-or the two-table layout of binary classification (the event's table, then an empty reference
-table with intercept 0), ``NumericPredictor`` (with ``exponent``) and ``CategoricalPredictor``,
-and derived fields of three forms: ``Discretize`` (closedOpen bins), ``FieldRef`` (an alias) and
-``if(equal(presence, false), constant, ...)`` (a criterion that applies only when a feature is
-true, which is how we write ``presence``). Anything else (interactions, other normalisations,
-multinomial tables, other model types, target rescaling) is refused with one line naming it.
+Import reads the logistic regressions other tools write: ``RegressionModel`` with
+``normalizationMethod="logit"`` (one table, or the binary layout with a reference table whose
+intercept, Spark's decision threshold, does not change the probability) or ``"softmax"`` with
+two tables (R's ``multinom``: the logistic function of their difference), and
+``GeneralRegressionModel`` (``profilage.models.pmml_grm``: R's ``glm``, KNIME).
+``NumericPredictor`` (integer ``exponent``), ``CategoricalPredictor`` and derived fields:
+``Discretize`` (closedOpen bins), ``FieldRef`` (an alias), ``if(equal(presence, false),
+constant, ...)`` (how we write ``presence``), and the categorical recodings exporters use for
+dummy coding (``profilage.models.pmml_fields``: ``NormDiscrete``, ``MapValues``, SAS's string
+normalisation). The terms on one input are summed into one criterion. Anything else
+(interactions, more than two outcomes, other links or normalisations, target rescaling) is
+refused with one line naming it. The version comes from the namespace when the attribute is
+missing (Spark MLlib). Each criterion records what a PMML evaluator does with a missing input
+(``unknown_as_source``), and ``[missing] unknown`` whether the model uses it (``as-source``) or
+profilage's interval.
 
 Export writes PMML 4.4 that reads back to the same model: each criterion's and modality's id,
 labels, status and source travel in ``<Extension extender="profilage">`` elements, which other
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -103,7 +111,16 @@ def _parse(path: Path) -> ET.Element:
         raise ImportError_(f"XML declaration: {e}", source=src) from None
     if _local(root.tag) != "PMML":
         raise ImportError_(f"root element is <{_local(root.tag)}>, not <PMML>", source=src)
-    version = root.get("version", "")
+    ns_version = None
+    if root.tag.startswith("{"):
+        ns = root.tag[1:].split("}", 1)[0]
+        m = re.fullmatch(r"http://www\.dmg\.org/PMML-(\d+)_(\d+)", ns)
+        if m is None:
+            raise ImportError_(f"namespace {ns!r} is not PMML's (http://www.dmg.org/PMML-4_x)",
+                               field="PMML", source=src)
+        ns_version = f"{m[1]}.{m[2]}"
+    # Spark MLlib leaves the version attribute out: its namespace says it (PMML-4_2)
+    version = root.get("version") or ns_version or ""
     if not version.startswith("4."):
         raise ImportError_(f"PMML version {version or '?'} is not supported (4.x only)",
                            source=src)
@@ -188,11 +205,28 @@ def _resolve(name: str, derived: dict[str, ET.Element], *, src: str) -> dict[str
                        field=where, source=src)
 
 
+UNKNOWN_SEMANTICS = {
+    "RegressionModel": "PMML RegressionModel : un prédicteur catégoriel (CategoricalPredictor) "
+                       "dont l'entrée manque compte 0 ; un prédicteur numérique, ou une variable "
+                       "indicatrice dérivée (NormDiscrete, MapValues), dont l'entrée manque : "
+                       "pas de score.",
+    "GeneralRegressionModel": "PMML GeneralRegressionModel : une entrée manquante (facteur ou "
+                              "covariable) : pas de score.",
+}
+
+
 def import_pmml(path: str | Path, *, model_id: str, source: str, fmap: FeatureMap,
                 title: str | None = None, institution: str | None = None,
-                target: str | None = None, target_category: str | None = None
-                ) -> tuple[dict, Model]:
-    """Read a PMML logistic RegressionModel into a model document (validated)."""
+                target: str | None = None, target_category: str | None = None,
+                unknown: str = "interval") -> tuple[dict, Model]:
+    """Read a PMML logistic regression (``RegressionModel`` or ``GeneralRegressionModel``) into
+    a model document (validated). ``unknown`` is how the imported model treats an unknown
+    input: ``interval`` (profilage's bounds) or ``as-source`` (what a PMML evaluator does)."""
+    from profilage.models.pmml_fields import Fields
+    from profilage.models.pmml_grm import grm_table
+
+    if unknown not in ("interval", "as-source"):
+        raise ProfilageError(f"{unknown!r}: expected interval or as-source", field="--unknown")
     path = Path(path)
     src = str(path)
     root = _parse(path)
@@ -201,84 +235,78 @@ def import_pmml(path: str | Path, *, model_id: str, source: str, fmap: FeatureMa
         raise ImportError_("no model element in the file", source=src)
     if len(models) > 1:
         raise ImportError_(f"{len(models)} models in one file; give a file with one "
-                           "RegressionModel", source=src)
+                           "RegressionModel or GeneralRegressionModel", source=src)
     model = models[0]
     kind = _local(model.tag)
-    if kind != "RegressionModel":
-        raise ImportError_(f"<{kind}> is not supported: only RegressionModel with "
-                           'normalizationMethod="logit" (logistic regression)', source=src)
-    norm = model.get("normalizationMethod", "none")
-    if norm != "logit":
-        raise ImportError_(f'normalizationMethod="{norm}" is not supported: only "logit" '
-                           "(logistic regression)", field="RegressionModel", source=src)
+    if kind not in ("RegressionModel", "GeneralRegressionModel"):
+        raise ImportError_(f"<{kind}> is not supported: only RegressionModel (logit, or softmax "
+                           "with two outcomes) and GeneralRegressionModel (logistic)", source=src)
     targets = _child(model, "Targets")
     if targets is not None:
         for t in _children(targets, "Target"):
-            if float(t.get("rescaleFactor", "1")) != 1 or float(t.get("rescaleConstant", "0")) != 0:
+            factor = _float(t.get("rescaleFactor", "1"), where="Targets rescaleFactor", src=src)
+            const = _float(t.get("rescaleConstant", "0"), where="Targets rescaleConstant", src=src)
+            if factor != 1 or const != 0:
                 raise ImportError_("Targets with rescaleFactor/rescaleConstant are not supported",
                                    field="Targets", source=src)
-    tables = _children(model, "RegressionTable")
-    if not tables:
-        raise ImportError_("no RegressionTable", field="RegressionModel", source=src)
-    if len(tables) > 2:
-        raise ImportError_(f"{len(tables)} RegressionTables (multinomial): only a binary target "
-                           "is supported", field="RegressionModel", source=src)
-    sign = 1.0
-    event = tables[0].get("targetCategory")
-    if len(tables) == 2:
-        ref = tables[1]
-        if list(_children(ref, "NumericPredictor")) or list(_children(ref, "CategoricalPredictor")) \
-                or list(_children(ref, "PredictorTerm")) \
-                or _float(ref.get("intercept"), where="RegressionTable[2]", src=src) != 0:
-            raise ImportError_("the second RegressionTable must be the empty reference table "
-                               "(intercept 0, no predictors)", field="RegressionTable[2]",
-                               source=src)
-        if target_category is not None and target_category == ref.get("targetCategory"):
-            sign, event = -1.0, ref.get("targetCategory")
-    if target_category is not None and target_category != event:
-        cats = [t.get("targetCategory") for t in tables]
-        raise ProfilageError(f"{target_category!r} is not a target category of the file "
-                             f"({', '.join(str(c) for c in cats)})", field="--target-category")
-    table = tables[0]
-    if _children(table, "PredictorTerm"):
-        raise ImportError_("PredictorTerm (interaction) is not supported: profilage criteria "
-                           "contribute independently", field="RegressionTable", source=src)
 
     meta = _ext(model, "model") or {}
     derived = _derived_fields(root, model)
+    tdict = _child(root, "TransformationDictionary")
+    functions = {f.get("name", ""): f for f in _children(tdict, "DefineFunction")} \
+        if tdict is not None else {}
     dd = _child(root, "DataDictionary")
     data_fields = {f.get("name"): f for f in _children(dd, "DataField")} if dd is not None else {}
+    fields = Fields(derived, functions, data_fields, src)
     mining = _child(model, "MiningSchema")
     target_field = None
     if mining is not None:
         for mf in _children(mining, "MiningField"):
             if mf.get("usageType") in ("target", "predicted"):
                 target_field = mf.get("name")
+    target_values = _field_values(data_fields.get(target_field))
+
+    if kind == "RegressionModel":
+        table = _regression_table(model, src)
+    else:
+        table = grm_table(model, target_values=target_values, src=src)
+    sign, event = 1.0, table.event
+    if target_category is not None and target_category != table.event:
+        if table.other is not None and target_category == table.other:
+            sign, event = -1.0, table.other
+        else:
+            cats = [c for c in (table.event, table.other) if c is not None]
+            raise ProfilageError(f"{target_category!r} is not a target category of the file "
+                                 f"({', '.join(str(c) for c in cats) or 'none'})",
+                                 field="--target-category")
 
     if meta:
         doc = {k: meta[k] for k in ("id", "title", "title_en", "institution", "years_in_use",
                                     "target", "notes", "facts", "features") if meta.get(k)}
         doc["id"] = model_id
     else:
+        what = f"{target_field} = {event}" if target_field and event is not None else (
+            target_field or "")
         doc = base_document(model_id, source=source, title=title, institution=institution,
-                            target=target or (f"{target_field} = {event}" if target_field else ""),
-                            file_name=path.name, fmt="pmml")
+                            target=target or what, file_name=path.name, fmt="pmml")
         if sign < 0:
             doc["notes"] += f" Score = probabilité de la catégorie {event!r} (1 - logit)."
+        for note in table.notes:
+            doc["notes"] += " " + note
     if fmap.declared or doc.get("features"):
         fmap.declared.update(doc.get("features", {}))
 
-    inter = _float(table.get("intercept"), where="RegressionTable intercept", src=src)
-    doc["intercept"] = {"value": sign * inter, **_provenance(_ext(table, "intercept"), source)}
+    doc["intercept"] = {"value": sign * table.intercept,
+                        **_provenance(table.intercept_ext, source)}
 
+    preds = _merge(_expand(table.predictors, fields, derived, data_fields, src), src)
     # Group predictors by field, keeping file order.
     groups: dict[str, list[ET.Element]] = {}
-    for p in table:
-        if isinstance(p.tag, str) and _local(p.tag) in ("NumericPredictor", "CategoricalPredictor"):
-            groups.setdefault(p.get("name", ""), []).append(p)
+    for p in preds:
+        groups.setdefault(p.get("name", ""), []).append(p)
     criteria = []
-    for name, preds in groups.items():
-        criteria += _criteria_for(name, preds, derived=derived, data_fields=data_fields,
+    for name, group in groups.items():
+        criteria += _criteria_for(name, group, derived=derived, data_fields=data_fields,
                                   fmap=fmap, sign=sign, source=source, src=src)
     fmap.check(src)
     order = {c["id"]: c.pop("_index") for c in criteria if "_index" in c}
@@ -287,7 +315,188 @@ def import_pmml(path: str | Path, *, model_id: str, source: str, fmap: FeatureMa
     doc["criteria"] = criteria
     if fmap.declared:
         doc["features"] = fmap.declared
+    doc["missing"] = {"unknown": unknown, "source": UNKNOWN_SEMANTICS[kind]}
     return doc, finish(doc, source=src)
+
+
+def _regression_table(model: ET.Element, src: str):
+    """A RegressionModel's tables as one logistic table (log-odds of the first category)."""
+    from profilage.models.pmml_grm import Table
+
+    fn = model.get("functionName", "")
+    norm = model.get("normalizationMethod", "none")
+    notes = []
+    if fn == "regression":
+        if norm != "logit":
+            raise ImportError_(f'functionName="regression" with normalizationMethod="{norm}" is '
+                               'not a logistic regression (only "logit")', field="RegressionModel",
+                               source=src)
+        notes.append('functionName="regression" : le score est la valeur prédite '
+                     "1 / (1 + exp(-y)) du modèle.")
+    elif fn != "classification":
+        raise ImportError_(f'functionName="{fn}" is not supported (classification or regression)',
+                           field="RegressionModel", source=src)
+    if norm not in ("logit", "softmax"):
+        raise ImportError_(f'normalizationMethod="{norm}" is not supported: only "logit", or '
+                           '"softmax" with two outcomes (logistic regression)',
+                           field="RegressionModel", source=src)
+    tables = _children(model, "RegressionTable")
+    if not tables:
+        raise ImportError_("no RegressionTable", field="RegressionModel", source=src)
+    if len(tables) > 2:
+        raise ImportError_(f"{len(tables)} RegressionTables (multinomial, more than two "
+                           "outcomes): only a binary target can be represented",
+                           field="RegressionModel", source=src)
+    for i, t in enumerate(tables):
+        if _children(t, "PredictorTerm"):
+            raise ImportError_("PredictorTerm (interaction) is not supported: profilage criteria "
+                               "contribute independently", field=f"RegressionTable[{i + 1}]",
+                               source=src)
+    first = tables[0]
+    inter = _float(first.get("intercept"), where="RegressionTable intercept", src=src)
+    preds = [p for p in first if isinstance(p.tag, str)
+             and _local(p.tag) in ("NumericPredictor", "CategoricalPredictor")]
+    other = tables[1].get("targetCategory") if len(tables) == 2 else None
+    if norm == "softmax":
+        if len(tables) != 2:
+            raise ImportError_('normalizationMethod="softmax" with one RegressionTable: a '
+                               "logistic regression needs two outcomes", field="RegressionModel",
+                               source=src)
+        # p(first) = exp(y1) / (exp(y1) + exp(y2)) = sigmoid(y1 - y2): subtract the second table
+        second = tables[1]
+        inter -= _float(second.get("intercept"), where="RegressionTable[2] intercept", src=src)
+        for p in second:
+            if isinstance(p.tag, str) and _local(p.tag) in ("NumericPredictor",
+                                                             "CategoricalPredictor"):
+                q = ET.Element(_local(p.tag), dict(p.attrib))
+                q.set("coefficient", repr(-_float(p.get("coefficient"),
+                                                  where=f"predictors of {p.get('name')!r}",
+                                                  src=src)))
+                preds.append(q)
+    elif len(tables) == 2:
+        ref = tables[1]
+        if list(_children(ref, "NumericPredictor")) or list(_children(ref, "CategoricalPredictor")):
+            raise ImportError_("with the logit normalisation the second RegressionTable must be "
+                               "the reference table (no predictors)", field="RegressionTable[2]",
+                               source=src)
+        ref_inter = _float(ref.get("intercept"), where="RegressionTable[2] intercept", src=src)
+        if ref_inter != 0:
+            # PMML evaluators take the probability from the first table alone; Spark MLlib
+            # stores its decision threshold as this intercept (-log(1/threshold - 1)).
+            notes.append(f"La seconde table (constante {ref_inter!r}) ne change pas la "
+                         "probabilité (seuil de décision de l'outil d'origine).")
+    table = Table(inter, preds, first.get("targetCategory"), other, notes)
+    table.intercept_ext = _ext(first, "intercept")
+    return table
+
+
+def _exponent(p: ET.Element, src: str) -> int:
+    text = p.get("exponent", "1")
+    e = _float(text, where=f"NumericPredictor {p.get('name')!r} exponent", src=src)
+    if e != int(e):
+        raise ImportError_(f"exponent {text} is not an integer: a non-integer power is not "
+                           "supported", field=f"NumericPredictor {p.get('name')!r}", source=src)
+    return int(e)
+
+
+def _is_plain(name: str, derived: dict[str, ET.Element], data_fields: dict) -> bool:
+    """Whether a predictor's field is a raw field or one of the forms ``_resolve`` reads."""
+    if name not in derived:
+        return True
+    expr = _expression(derived[name])
+    tag = _local(expr.tag) if expr is not None else None
+    if tag == "FieldRef":
+        return expr.get("field", "") in data_fields and expr.get("mapMissingTo") is None
+    return tag in ("Discretize",) or (tag == "Apply" and expr.get("function") == "if")
+
+
+def _expand(preds: list[ET.Element], fields, derived: dict[str, ET.Element], data_fields: dict,
+            src: str) -> list[ET.Element]:
+    """Predictors on categorical recodings of one raw field (dummy fields, normalised
+    categories) become CategoricalPredictors on the raw field, one per value it lists."""
+    out: list[ET.Element] = []
+    for p in preds:
+        name, tag = p.get("name", ""), _local(p.tag)
+        if _is_plain(name, derived, data_fields):
+            out.append(p)
+            continue
+        vm = fields.value_map(name)
+        raw = vm.field
+        values = _field_values(data_fields.get(raw))
+        where = f"predictors of {name!r}"
+        if not values:
+            raise ImportError_(f"{name!r} recodes {raw!r} ({vm.chain}): the DataDictionary must "
+                               f"list the values of {raw!r}", field=where, source=src)
+        coef = _float(p.get("coefficient"), where=where, src=src)
+        if tag == "CategoricalPredictor":
+            target = p.get("value", "")
+            missing = "zero"
+
+            def contrib(d: Any, target=target, coef=coef) -> float:
+                if d is None:
+                    return 0.0
+                same = d == target or (isinstance(d, float) and _same_number(d, target))
+                return coef if same else 0.0
+        else:
+            k = _exponent(p, src)
+            if vm.missing is None:
+                missing = p.get("_missing", "no-score")
+            elif vm.missing == 0:
+                missing = p.get("_missing", "zero")
+            else:
+                raise ImportError_(f"{name!r} maps a missing {raw!r} to {vm.missing!r}: only 0 "
+                                   "(or no value) can be represented", field=where, source=src)
+
+            def contrib(d: Any, k=k, coef=coef, name=name, where=where) -> float:
+                if d is None:
+                    return math.nan
+                if not isinstance(d, float):
+                    raise ImportError_(f"{name!r} gives the text {d!r}: a NumericPredictor needs "
+                                       "a number", field=where, source=src)
+                return coef * d ** k
+        for v in values:
+            c = contrib(vm.fn(v))
+            if math.isnan(c):
+                raise ImportError_(f"value {v!r} of {raw!r} has no value in {name!r} ({vm.chain}) "
+                                   "and no default: a PMML evaluator gives no score for it",
+                                   field=where, source=src)
+            out.append(ET.Element("CategoricalPredictor", {
+                "name": raw, "value": v, "coefficient": repr(c), "_missing": missing,
+                "_synthetic": "1"}))
+    return out
+
+
+def _same_number(d: float, text: str) -> bool:
+    try:
+        return float(text) == d
+    except ValueError:
+        return False
+
+
+def _merge(preds: list[ET.Element], src: str) -> list[ET.Element]:
+    """Sum the predictors that share a field and value (or exponent): what an evaluator does
+    with the terms of several dummy fields, of two softmax tables or of several parameters."""
+    keyed: dict[tuple, list[ET.Element]] = {}
+    for p in preds:
+        tag = _local(p.tag)
+        key = (tag, p.get("name", ""), p.get("value") if tag == "CategoricalPredictor"
+               else _exponent(p, src))
+        keyed.setdefault(key, []).append(p)
+    out = []
+    for key, ps in keyed.items():
+        if len(ps) == 1:
+            out.append(ps[0])
+            continue
+        total = sum(_float(p.get("coefficient"), where=f"predictors of {key[1]!r}", src=src)
+                    for p in ps)
+        q = ET.Element(key[0], {k: v for k, v in ps[0].attrib.items() if k != "coefficient"})
+        q.set("coefficient", repr(total))
+        if any(p.get("_missing", "no-score" if key[0] == "NumericPredictor" else "zero")
+               == "no-score" for p in ps):
+            q.set("_missing", "no-score")
+        q.extend(c for c in ps[0] if isinstance(c.tag, str) and _local(c.tag) == "Extension")
+        out.append(q)
+    return out
 
 
 def _provenance(ext: Any, source: str) -> dict[str, Any]:
@@ -324,7 +533,8 @@ def _criteria_for(name: str, preds: list[ET.Element], *, derived: dict[str, ET.E
         hint = "bool"
     else:
         hint = "category"
-    feat, spec = fmap.feature(field, kind_hint=hint, categories=_field_values(df))
+    feat, spec = fmap.feature(field, kind_hint=hint, categories=_field_values(df),
+                              check_values=True)
     if spec is None:
         return []
     base: dict[str, Any] = {"id": cmeta.get("id") or name,
@@ -336,6 +546,10 @@ def _criteria_for(name: str, preds: list[ET.Element], *, derived: dict[str, ET.E
             base[k] = cmeta[k]
     if isinstance(cmeta.get("index"), int):
         base["_index"] = cmeta["index"]
+    # what a PMML evaluator does when this criterion's input is missing
+    default = "no-score" if numeric else "zero"
+    base["unknown_as_source"] = "no-score" if any(
+        p.get("_missing", default) == "no-score" for p in preds) else "zero"
     if "presence" in info:
         pfeat, pspec = fmap.feature(info["presence"], kind_hint="bool")
         if pspec is None:
@@ -359,7 +573,7 @@ def _criteria_for(name: str, preds: list[ET.Element], *, derived: dict[str, ET.E
             raise ImportError_(f"NumericPredictor on non-numeric feature {feat!r} ({optype})",
                                field=where, source=src)
         for p in numeric:
-            exponent = int(_float(p.get("exponent", "1"), where=where, src=src))
+            exponent = _exponent(p, src)
             entry = {**base, "kind": "numeric", "exponent": exponent,
                      "coefficient": sign * _float(p.get("coefficient"), where=where, src=src),
                      **_provenance(_ext(p, "modality"), source)}
@@ -418,7 +632,7 @@ def _criteria_for(name: str, preds: list[ET.Element], *, derived: dict[str, ET.E
     values = [v for v in coefs if v != info.get("absent")]
     for v in values:
         key: Any = parse_bool(v, where=where, source=src) if spec["kind"] == "bool" else v
-        given[key] = modality(v, str(v).lower())
+        given[key] = modality(v, str(v).strip().lower() or str(v))
     mods += category_modalities(feat, spec, given, where=where, source=src)
     return [{**base, "modalities": mods}]
 
