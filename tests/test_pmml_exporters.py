@@ -150,6 +150,9 @@ def test_missing_semantics_are_recorded_and_said(tmp_path):
     kinds = {c["id"]: c["unknown_as_source"] for c in doc["criteria"]}
     assert kinds == {"mois_depuis_changement_adresse": "no-score", "taux_effort": "no-score",
                      "logement": "zero"}
+    shown = run_cli("models", "show", str(out)).stdout
+    assert "Entrée inconnue / unknown input : intervalle" in shown
+    assert "compte 0" in " ".join(shown.split())
 
 
 # ---------------------------------------------------------------------------------------------

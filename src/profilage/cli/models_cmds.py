@@ -53,6 +53,14 @@ def show(model: str = typer.Argument(..., help="Id ou chemin .toml."),
     console.print(provenance_banner(info))
     if m.notes:
         console.print(f"[dim]{m.notes}[/]")
+    missing = m.raw.get("missing") if isinstance(m.raw, dict) else None
+    if isinstance(missing, dict):
+        from rich.markup import escape
+
+        mode = ("comme la source / as the source evaluator" if missing.get("unknown") ==
+                "as-source" else "intervalle / interval (profilage)")
+        console.print(f"Entrée inconnue / unknown input : {mode}. "
+                      f"[dim]Source : {escape(str(missing.get('source', '')))}[/]")
     t = Table(title=f"{m.id} — cible / target : {m.target}", show_lines=True)
     for col in ("critère", "modalité", "coef.", "statut", "critère protégé", "source"):
         t.add_column(col, overflow="fold")
