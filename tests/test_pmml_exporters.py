@@ -344,3 +344,40 @@ def test_sql_of_an_as_source_model_equals_the_engine(tmp_path):
     logement_missing = table["logement"].is_null() & table["taux_effort"].is_not_null() & table[
         "mois_depuis_changement_adresse"].is_not_null()
     assert eng.filter(logement_missing.to_numpy())["determined"].all()
+
+
+def test_missing_value_replacement_is_the_source_semantics(tmp_path):
+    """A MiningField's missingValueReplacement is what the evaluator scores a missing input as:
+    --unknown as-source gives the same figures as JPMML (factor, covariate and boolean flag)."""
+    text = (DATA / "r_pmml_glm_binomial.pmml").read_text(encoding="utf-8")
+    for field, value in (("age", "45"), ("situation", "couple"), ("qpv", "oui")):
+        text = text.replace(f'<MiningField name="{field}" usageType="active"',
+                            f'<MiningField name="{field}" usageType="active" '
+                            f'missingValueReplacement="{value}"')
+    pmml = tmp_path / "r.pmml"
+    pmml.write_text(text, encoding="utf-8")
+    toml = tmp_path / "r.toml"
+    r = run_cli("models", "import", str(pmml), "--format", "pmml", "--id", "r", "--source", "t",
+                "--declare-unknown", "--unknown", "as-source", "--out", str(toml))
+    assert r.returncode == 0, r.stderr
+    doc = tomllib.loads(toml.read_text(encoding="utf-8"))
+    assert {c["id"]: c.get("unknown_replacement") for c in doc["criteria"]} == {
+        "age": "45", "nb_enfants": None, "situation": "couple", "qpv": "oui"}
+    table = _table("r_pmml_glm_binomial", 400, seed=11, missing=0.15)
+    inp = tmp_path / "t.parquet"
+    table.write_parquet(inp)
+    r = run_cli("score", str(inp), "--model", str(toml), "--out", str(tmp_path / "s.parquet"))
+    assert r.returncode == 0, r.stderr
+    ours = pl.read_parquet(tmp_path / "s.parquet")["score"].to_numpy().astype(float)
+    jobs = tmp_path / "jobs.json"
+    jobs.write_text(json.dumps([{"pmml": str(pmml), "input": str(inp), "field": "Probability_oui",
+                                 "output": str(tmp_path / "o.parquet")}]))
+    r = subprocess.run([sys.executable, str(Path(__file__).parent / "pmml_oracle.py"), str(jobs)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    theirs = pl.read_parquet(tmp_path / "o.parquet")["p"].to_numpy().astype(float)
+    assert (np.isnan(ours) == np.isnan(theirs)).all()
+    ok = ~np.isnan(theirs)
+    # only nb_enfants (no replacement) still gives no score
+    assert ok.sum() > 300 and (~ok).sum() == table["nb_enfants"].null_count()
+    assert np.abs(ours[ok] - theirs[ok]).max() < 1e-12

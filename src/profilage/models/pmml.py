@@ -260,10 +260,13 @@ def import_pmml(path: str | Path, *, model_id: str, source: str, fmap: FeatureMa
     fields = Fields(derived, functions, data_fields, src)
     mining = _child(model, "MiningSchema")
     target_field = None
+    replacements: dict[str, str] = {}
     if mining is not None:
         for mf in _children(mining, "MiningField"):
             if mf.get("usageType") in ("target", "predicted"):
                 target_field = mf.get("name")
+            elif mf.get("missingValueReplacement") is not None:
+                replacements[mf.get("name", "")] = mf.get("missingValueReplacement")
     target_values = _field_values(data_fields.get(target_field))
 
     if kind == "RegressionModel":
@@ -307,7 +310,8 @@ def import_pmml(path: str | Path, *, model_id: str, source: str, fmap: FeatureMa
     criteria = []
     for name, group in groups.items():
         criteria += _criteria_for(name, group, derived=derived, data_fields=data_fields,
-                                  fmap=fmap, sign=sign, source=source, src=src)
+                                  fmap=fmap, sign=sign, source=source, src=src,
+                                  replacements=replacements)
     fmap.check(src)
     order = {c["id"]: c.pop("_index") for c in criteria if "_index" in c}
     criteria.sort(key=lambda c: order.get(c["id"], len(order)))
@@ -513,8 +517,8 @@ def _field_values(df: ET.Element | None) -> list[str]:
 
 
 def _criteria_for(name: str, preds: list[ET.Element], *, derived: dict[str, ET.Element],
-                  data_fields: dict, fmap: FeatureMap, sign: float, source: str, src: str
-                  ) -> list[dict]:
+                  data_fields: dict, fmap: FeatureMap, sign: float, source: str, src: str,
+                  replacements: dict[str, str] | None = None) -> list[dict]:
     info = _resolve(name, derived, src=src)
     field = info["field"]
     numeric = [p for p in preds if _local(p.tag) == "NumericPredictor"]
@@ -550,6 +554,10 @@ def _criteria_for(name: str, preds: list[ET.Element], *, derived: dict[str, ET.E
     default = "no-score" if numeric else "zero"
     base["unknown_as_source"] = "no-score" if any(
         p.get("_missing", default) == "no-score" for p in preds) else "zero"
+    if field in (replacements or {}) and "presence" not in info:
+        # the evaluator puts this value in place of a missing input (MiningField)
+        base["unknown_as_source"] = "replacement"
+        base["unknown_replacement"] = replacements[field]
     if "presence" in info:
         pfeat, pspec = fmap.feature(info["presence"], kind_hint="bool")
         if pspec is None:

@@ -19,7 +19,7 @@ STATUSES = ("published", "reconstructed", "redacted", "unknown")
 PROTECTED_GROUNDS = ("age", "sex", "disability", "family_situation", "residence", "nationality",
                      "health")
 PRECARITY = ("direct", "indirect")
-UNKNOWN_AS_SOURCE = ("zero", "no-score")
+UNKNOWN_AS_SOURCE = ("zero", "no-score", "replacement")
 UNKNOWN_MODES = ("interval", "as-source")
 GROUND_LABELS_FR = {
     "age": "âge", "sex": "sexe", "disability": "handicap", "family_situation": "situation de famille",
@@ -93,6 +93,7 @@ class Criterion:
     # contribution interval profilage uses for an unknown input when the model's
     # [missing] unknown = "as-source" (None: [lowest, highest], the default interval).
     unknown_as_source: str | None = None
+    unknown_replacement: Any = None  # with "replacement": the value put in place of a missing one
     unknown: tuple[float, float] | None = None
 
     @property
@@ -257,9 +258,14 @@ def _criterion(d: Any, i: int, col: _Collector, features: dict) -> Criterion | N
     if as_source is not None and as_source not in UNKNOWN_AS_SOURCE:
         col.add(where, f"unknown_as_source must be one of {', '.join(UNKNOWN_AS_SOURCE)}")
         as_source = None
+    replacement = d.get("unknown_replacement")
+    if (as_source == "replacement") != (replacement is not None):
+        col.add(where, "unknown_as_source = 'replacement' goes with unknown_replacement (the "
+                "value the source evaluator puts in place of a missing input)")
+        as_source = None
     common = dict(id=cid, label_fr=label_fr, label_en=label_en, protected_ground=ground,
                   precarity=precarity, notes=str(d.get("notes", "")),
-                  unknown_as_source=as_source)
+                  unknown_as_source=as_source, unknown_replacement=replacement)
 
     if d.get("redacted"):
         status = d.get("status", "redacted")
@@ -395,7 +401,38 @@ def _as_source(c: Criterion) -> Criterion:
         return dataclasses.replace(c, unknown=(0.0, 0.0))
     if c.unknown_as_source == "no-score":
         return dataclasses.replace(c, unknown=(-math.inf, math.inf))
+    if c.unknown_as_source == "replacement":
+        coef = _replacement_contribution(c)
+        return dataclasses.replace(c, unknown=coef) if coef is not None else c
     return c
+
+
+def _replacement_contribution(c: Criterion) -> tuple[float, float] | None:
+    """The contribution of the value a source evaluator puts in place of a missing input."""
+    r = c.unknown_replacement
+    if c.kind == "numeric":
+        try:
+            v = float(r) ** c.exponent
+        except (TypeError, ValueError):
+            return None
+        co = c.modalities[0].coefficient
+        return (min(v * co.low, v * co.high), max(v * co.low, v * co.high))
+    for m in c.modalities:
+        if m.kind == "category":
+            same = (m.value == r or (isinstance(m.value, bool) and isinstance(r, str)
+                                     and r.strip().lower() in (("true", "1", "oui", "yes")
+                                                               if m.value else
+                                                               ("false", "0", "non", "no"))))
+            if same:
+                return (m.coefficient.low, m.coefficient.high)
+        elif m.kind == "bin":
+            try:
+                v = float(r)
+            except (TypeError, ValueError):
+                return None
+            if (m.min is None or v >= m.min) and (m.max is None or v < m.max):
+                return (m.coefficient.low, m.coefficient.high)
+    return None
 
 
 def _check_bins(mods: list[Modality], where: str, col: _Collector, spec: dict | None) -> None:
@@ -475,6 +512,10 @@ def parse_model(data: dict, source: str, *, sha256: str = "", path: str = "") ->
             col.add("missing.unknown", "'as-source' needs the criteria's unknown_as_source "
                     "(recorded by `profilage models import`)")
         crits = [_as_source(c) for c in crits]
+        for c in crits:
+            if c.unknown_as_source == "replacement" and c.unknown is None:
+                col.add(f"criterion {c.id}", f"unknown_replacement {c.unknown_replacement!r} "
+                        "matches no modality")
     if col.problems:
         raise ModelFileError(source, col.problems)
     return Model(
