@@ -78,6 +78,10 @@ def test_every_documented_chain_gives_the_same_scores(pops, model):
     r = run_chain(model, pop, pops)
     m = load_model(model)
     assert r["features"].columns == ["household_id", *m.features]
+    # the README's short form `profilage features POP --model ID --out F` writes the same table
+    short = pops / f"short-{model}.parquet"
+    ok("features", str(pop), "--model", model, "--out", str(short))
+    assert pl.read_parquet(short).equals(r["features"])
     same(r["score_features"], r["score_dossiers"])
     same(r["sql"], r["score_dossiers"])
     # the dossier table keeps its own columns and adds the scores
