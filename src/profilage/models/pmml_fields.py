@@ -186,7 +186,7 @@ class Fields:
         if tag == "Constant":
             text = (el.text or "").strip()
             # SAS writes <Constant>FMTWIDTH</Constant> for its width parameter
-            return env.get(text, text) if not isinstance(env.get(text), ValueMap) else env[text]
+            return env.get(text, text)
         if tag == "FieldRef":
             f = el.get("field", "")
             if f in env:
