@@ -381,3 +381,14 @@ def test_missing_value_replacement_is_the_source_semantics(tmp_path):
     # only nb_enfants (no replacement) still gives no score
     assert ok.sum() > 300 and (~ok).sum() == table["nb_enfants"].null_count()
     assert np.abs(ours[ok] - theirs[ok]).max() < 1e-12
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--unknown", "zero"), "--unknown: 'zero': expected interval or as-source"),
+    (("--format", "csv", "--unknown", "as-source"), "--unknown: as-source applies to PMML files"),
+])
+def test_unknown_option_is_checked(tmp_path, args, message):
+    fmt = [] if "--format" in args else ["--format", "pmml"]
+    r = run_cli("models", "import", str(DATA / "spark_mllib_logistic.pmml"), *fmt, *args,
+                "--id", "s", "--source", "t", "--declare-unknown", "--out", str(tmp_path / "o.toml"))
+    assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1
