@@ -340,6 +340,13 @@ def test_sql_of_an_as_source_model_equals_the_engine(tmp_path):
     assert (np.isnan(a) == np.isnan(b)).all() and np.isnan(a).any()
     ok = ~np.isnan(a)
     assert np.abs(a[ok] - b[ok]).max() < 1e-12
+    # the fast path (audit, ensembles) follows the same semantics
+    from profilage.fastpath import score_features
+    from profilage.models import load_model
+
+    fast = score_features(table, load_model(str(toml))).sort("household_id")
+    f = fast["score"].to_numpy().astype(float)
+    assert (np.isnan(f) == np.isnan(b)).all() and np.abs(f[ok] - b[ok]).max() < 1e-12
     # a missing category counts 0 (the reference), not an interval
     logement_missing = table["logement"].is_null() & table["taux_effort"].is_not_null() & table[
         "mois_depuis_changement_adresse"].is_not_null()
