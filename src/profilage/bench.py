@@ -5,7 +5,7 @@
    group table (selection rate by family type);
 2. ``sklearn``: scikit-learn's ``LogisticRegression.predict_proba`` on the one-hot encoding of
    the matched modalities, with ``coef_`` / ``intercept_`` set from the model (the encoding is
-   timed apart: ``sklearn_encode_s``);
+   timed apart: ``sklearn_encode_s``; best of three runs, as the fast path and the floor);
 3. ``duckdb``: the model's SQL (:mod:`profilage.sql`) and the group table's SQL in DuckDB, into
    a table;
 4. ``numpy``: a hand-written version over pre-encoded arrays (integer codes for categories): one
@@ -133,6 +133,21 @@ def _codes(model: Model, features: pl.DataFrame) -> tuple[np.ndarray, list[int]]
     return idx, offsets
 
 
+REPEAT = 3  # in-memory scoring stages (scikit-learn, fast path, floor): best of three runs
+
+
+def _best_of(fn, repeat: int = REPEAT) -> tuple[tuple[float, float], Any]:
+    """(wall, CPU) seconds of the fastest of ``repeat`` runs, and the result. On a shared
+    machine the minimum is the figure least disturbed by the other processes (as timeit)."""
+    best, out = None, None
+    for _ in range(repeat):
+        t, c = time.perf_counter(), time.process_time()
+        out = fn()
+        took = (time.perf_counter() - t, time.process_time() - c)
+        best = took if best is None or took[0] < best[0] else best
+    return best, out
+
+
 def run_sklearn(features: pl.DataFrame, model: Model) -> dict[str, Any]:
     import scipy.sparse as sp
     from sklearn.linear_model import LogisticRegression
@@ -147,9 +162,8 @@ def run_sklearn(features: pl.DataFrame, model: Model) -> dict[str, Any]:
     lr.classes_ = np.array([0, 1])
     lr.coef_ = np.array([[mod.coefficient.value for c in model.criteria for mod in c.modalities]])
     lr.intercept_ = np.array([model.intercept.value])
-    t1, c1 = time.perf_counter(), time.process_time()
-    proba = lr.predict_proba(x)[:, 1]
-    return {"seconds": time.perf_counter() - t1, "cpu_s": time.process_time() - c1,
+    (secs, cpu), proba = _best_of(lambda: lr.predict_proba(x)[:, 1])
+    return {"seconds": secs, "cpu_s": cpu,
             "encode_s": encode, "scores": proba}
 
 
@@ -249,9 +263,7 @@ def run_fast(features: pl.DataFrame, model: Model) -> dict[str, Any]:
     pop.encode(model)
     encode = time.perf_counter() - t0
     tables = Tables.of(model)
-    t1, c1 = time.perf_counter(), time.process_time()
-    r = pop.score(tables)
-    secs, cpu = time.perf_counter() - t1, time.process_time() - c1
+    (secs, cpu), r = _best_of(lambda: pop.score(tables))
     # the floor: the least work over the same codes -- the point coefficients gathered by the
     # same packed kernel, a sigmoid; no bounds, no unknown inputs, no bounded mean
     from profilage.fastpath import _gather_sum, _packed_table
@@ -260,10 +272,8 @@ def run_fast(features: pl.DataFrame, model: Model) -> dict[str, Any]:
     point = [np.array([m.coefficient.value or 0.0 for m in c.modalities] + [0.0])
              for c in tables.categorical]
     tabs = [_packed_table([point[j] for j in g]) for g in groups]
-    t2 = time.perf_counter()
-    logit = _gather_sum(packed, tabs, model.intercept.value or 0.0, features.height)
-    floor_scores = 1.0 / (1.0 + np.exp(-logit))
-    floor = time.perf_counter() - t2
+    (floor, _), floor_scores = _best_of(lambda: 1.0 / (1.0 + np.exp(-_gather_sum(
+        packed, tabs, model.intercept.value or 0.0, features.height))))
     return {"seconds": secs, "cpu_s": cpu, "encode_s": encode, "floor_s": floor,
             "scores": r["score"], "floor_scores": floor_scores}
 
