@@ -92,7 +92,8 @@ def member_tables(ens: Ensemble) -> list[Tables]:
                 low[j][k] = high[j][k] = v
                 touched.add(j)
         for j in touched:  # the unknown input's interval follows the modalities
-            low[j][-1], high[j][-1] = low[j][:-1].min(), high[j][:-1].max()
+            if bt.categorical[j].unknown is None:  # (not a source evaluator's fixed rule)
+                low[j][-1], high[j][-1] = low[j][:-1].min(), high[j][:-1].max()
         out.append(Tables(base, bt.categorical, tuple(low), tuple(high), bt.numeric, basebounds))
     return out
 
