@@ -399,3 +399,39 @@ def test_unknown_option_is_checked(tmp_path, args, message):
     r = run_cli("models", "import", str(DATA / "spark_mllib_logistic.pmml"), *fmt, *args,
                 "--id", "s", "--source", "t", "--declare-unknown", "--out", str(tmp_path / "o.toml"))
     assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_glm_with_a_numeric_target_regression_function(tmp_path):
+    """R's pmml writes a binomial glm fitted on a 0/1 number as functionName="regression" (no
+    target category): the predicted value is the probability, as JPMML computes it."""
+    text = (DATA / "r_pmml_glm_binomial.pmml").read_text(encoding="utf-8")
+    text = (text.replace('functionName="classification"', 'functionName="regression"')
+            .replace(' targetCategory="oui"', "")
+            .replace('<DataField name="indu" optype="categorical" dataType="string">\n   <Value '
+                     'value="non"/>\n   <Value value="oui"/>\n  </DataField>',
+                     '<DataField name="indu" optype="continuous" dataType="double"/>'))
+    out_start = text.index("<Output>")
+    text = text[:out_start] + ('<Output><OutputField name="Predicted_indu" optype="continuous" '
+                               'dataType="double" feature="predictedValue"/></Output>') + \
+        text[text.index("</Output>") + len("</Output>"):]
+    pmml = tmp_path / "glm_reg.pmml"
+    pmml.write_text(text, encoding="utf-8")
+    toml = tmp_path / "g.toml"
+    r = run_cli("models", "import", str(pmml), "--format", "pmml", "--id", "g", "--source", "t",
+                "--declare-unknown", "--out", str(toml))
+    assert r.returncode == 0, r.stderr
+    assert "valeur prédite" in tomllib.loads(toml.read_text(encoding="utf-8"))["notes"]
+    table = _table("r_pmml_glm_binomial", 300, seed=21)
+    inp = tmp_path / "t.parquet"
+    table.write_parquet(inp)
+    r = run_cli("score", str(inp), "--model", str(toml), "--out", str(tmp_path / "s.parquet"))
+    assert r.returncode == 0, r.stderr
+    ours = pl.read_parquet(tmp_path / "s.parquet")["score"].to_numpy().astype(float)
+    jobs = tmp_path / "jobs.json"
+    jobs.write_text(json.dumps([{"pmml": str(pmml), "input": str(inp), "field": "Predicted_indu",
+                                 "output": str(tmp_path / "o.parquet")}]))
+    r = subprocess.run([sys.executable, str(Path(__file__).parent / "pmml_oracle.py"), str(jobs)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    theirs = pl.read_parquet(tmp_path / "o.parquet")["p"].to_numpy().astype(float)
+    assert np.abs(ours - theirs).max() < 1e-12
