@@ -148,9 +148,9 @@ def audit_summary(result: Any, population_label: str) -> dict[str, Any]:
 
 def render_report(result: Any, population_label: str, lang: str = "fr") -> str:
     """The self-contained HTML report: inline CSS, inline SVG charts, no script, no link out."""
+    from profilage.jsonout import model_summary
     from profilage.models.export import model_to_json_dict
-    from profilage.web.api import model_summary
-    from profilage.web.pages import base_context, render
+    from profilage.render import base_context, render
 
     css = (Path(__file__).parent / "web" / "static" / "profilage.css").read_text("utf-8")
     ctx = base_context(lang, static=True, root="", pages="")

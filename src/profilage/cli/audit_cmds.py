@@ -200,9 +200,9 @@ def audit(
 
 
 def _strict(o):
-    from profilage.cli.common import _clean
+    from profilage.jsonout import finite
 
-    return _clean(o)
+    return finite(o)
 
 
 

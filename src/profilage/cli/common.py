@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from typing import Any
 
 from rich.console import Console
+
+from profilage.jsonout import finite
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -16,14 +17,7 @@ STATUS_FR = {"published": "publié", "reconstructed": "reconstruit", "redacted":
              "unknown": "inconnu", "mixed": "mixte"}
 
 
-def _clean(o: Any) -> Any:
-    if isinstance(o, float) and not math.isfinite(o):
-        return None
-    if isinstance(o, dict):
-        return {k: _clean(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_clean(v) for v in o]
-    return o
+_clean = finite  # the shared strict-JSON cleaning (profilage.jsonout)
 
 
 def print_json(obj: Any) -> None:

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from profilage.errors import DossierError, ProfilageError
+from profilage.jsonout import model_summary
 from profilage.web.jsonsafe import clean, json_response
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -179,26 +180,6 @@ def api_explain(req: ScoreRequest = Body(..., openapi_examples=_EXAMPLES),
     return JSONResponse(clean(explain_dossier(d, m, top=top, ensemble=req.ensemble)))
 
 
-def model_summary(m) -> dict:
-    return {"id": m.id, "title": m.title, "title_en": m.title_en, "institution": m.institution,
-            "years_in_use": list(m.years_in_use), "sha256": m.sha256,
-            "coefficients_status": m.coefficients_status(), "provenance": m.provenance_line(),
-            "official": not (m.coefficients_status()["reconstructed"]
-                             or m.coefficients_status()["unknown"]),
-            "ensemble_size": _ensemble_size(m)}
-
-
-def _ensemble_size(m) -> int | None:
-    """Members of the model's ensemble of reconstructions (None: no ensemble): the pages offer
-    the ranges only where there is one."""
-    from profilage.audit.ensemble import resolve_ensemble
-
-    try:
-        return resolve_ensemble(m).size
-    except ProfilageError:
-        return None
-
-
 @router.get("/models", summary="Modèles fournis / shipped models")
 def api_models() -> JSONResponse:
     from profilage.models import available_models, load_model
@@ -209,13 +190,13 @@ def api_models() -> JSONResponse:
 @router.get("/models/{model_id}", summary="Un modèle et sa provenance / one model")
 def api_model(model_id: str) -> JSONResponse:
     """The object `profilage models show ID --json` prints."""
-    from profilage.cli.models_cmds import model_to_json
     from profilage.models import available_models, load_model
+    from profilage.models.export import model_to_json_dict
 
     if model_id not in available_models():
         raise UserInputError(["path", "model_id"], f"unknown model {model_id!r}; available: "
                              + ", ".join(available_models()), status=404, kind="not_found")
-    return JSONResponse(clean(model_to_json(load_model(model_id))))
+    return JSONResponse(clean(model_to_json_dict(load_model(model_id))))
 
 
 @router.get("/personas", summary="Foyers d'exemple / example households")

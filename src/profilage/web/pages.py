@@ -3,68 +3,16 @@ audit. The household form is scored by ``/api/explain``; the pages load nothing 
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from profilage.web.i18n import CHOICES, get_lang, js_strings, translator
+from profilage.jsonout import model_summary
+from profilage.render import base_context, model_summaries, presets, render
+from profilage.web.i18n import get_lang
 
 router = APIRouter(include_in_schema=False)
-TEMPLATES_DIR = Path(__file__).parent / "templates"
-
-
-@lru_cache(maxsize=1)
-def environment():
-    import jinja2
-
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-                              autoescape=jinja2.select_autoescape(["html"]),
-                              trim_blocks=True, lstrip_blocks=True)
-
-
-def model_summaries() -> list[dict]:
-    from profilage.models import available_models, load_model
-    from profilage.web.api import model_summary
-
-    return [model_summary(load_model(i)) for i in available_models()]
-
-
-def presets() -> list[dict]:
-    from profilage.personas import available_personas, load_persona
-
-    first = ["nathalie", "michel", "abel"]
-    names = [n for n in first if n in available_personas()]
-    names += [n for n in available_personas() if n not in first]
-    return [{"name": n, "nom": load_persona(n).nom or n} for n in names]
-
-
-def base_context(lang: str, *, static: bool = False, root: str = "/", pages: str = "/",
-                 other_lang_url: str = "", **extra) -> dict:
-    """``root`` prefixes assets (static/), ``pages`` prefixes links between pages."""
-    t = translator(lang)
-    return {"t": t, "lang": lang, "static": static, "root": root, "pages": pages,
-            "q": "?lang=en" if lang == "en" and not static else "",
-            "other_lang_url": other_lang_url,
-            "choices": {k: list(v) for k, v in CHOICES.items()}, "js_strings": js_strings(lang),
-            "compare_page": False, "initial": {}, **extra}
-
-
-def pct(x) -> str:
-    return "—" if x is None else f"{100 * x:.1f} %"
-
-
-def num(x, digits: int = 3) -> str:
-    return "—" if x is None else f"{x:.{digits}f}"
-
-
-def render(template: str, context: dict) -> str:
-    from profilage import __version__
-
-    return environment().get_template(template).render(pct=pct, num=num, version=__version__,
-                                                       **context)
 
 
 def _switch_url(request: Request, lang: str) -> str:
@@ -135,7 +83,7 @@ def audit_page(request: Request, lang: str | None = None, run: int = 0,
                bootstrap: int = 200) -> HTMLResponse:
     from pydantic import ValidationError
 
-    from profilage.web.api import UserInputError, model_summary
+    from profilage.web.api import UserInputError
     from profilage.web.audit_api import MAX_GENERATED
     from profilage.web.audit_api import run as run_audit_request
 
@@ -205,7 +153,6 @@ def model_page(request: Request, model_id: str, lang: str | None = None,
                diff: str | None = None) -> HTMLResponse:
     from profilage.models import available_models, load_model
     from profilage.models.export import model_to_json_dict
-    from profilage.web.api import model_summary
 
     lg = get_lang(lang)
     if model_id not in available_models():

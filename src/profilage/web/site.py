@@ -46,9 +46,9 @@ def site_data(model_ids: list[str]) -> dict:
 
 def export_site(out: str | Path, models: list[str] | None = None) -> Path:
     """Write the static simulator to ``out`` (created; must be empty or absent). Returns it."""
+    from profilage.jsonout import model_summary
     from profilage.models import available_models, load_model
-    from profilage.web.api import model_summary
-    from profilage.web.pages import base_context, presets, render
+    from profilage.render import base_context, presets, render
 
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
