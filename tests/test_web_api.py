@@ -26,6 +26,8 @@ def test_score_nathalie_equals_cli_json(client, cli):
     r = client.post("/api/score", json={"model": "cnaf-2014", "dossier": _persona_json("nathalie")})
     assert r.status_code == 200
     body = r.json()
+    assert set(body.pop("context")) >= {"percentile", "threshold", "selected_under_budget",
+                                        "population"}
     assert round(body["score"], 3) == 0.240
     assert round(body["score_low"], 3) == 0.171 and round(body["score_high"], 3) == 0.319
     assert body["determined"] is False
@@ -41,6 +43,7 @@ def test_explain_equals_cli_json_and_michel_abel_gap(client, cli):
     assert round(michel["score"], 3) == 0.676 and round(abel["score"], 3) == 0.838
     assert abel["score"] - michel["score"] > 0.15
     out = cli("explain", "abel", "--json")
+    assert abel.pop("context")["percentile"] > 50
     assert abel == json.loads(out.stdout)
     assert abel["would_lower"][0]["criterion"] == "revenus_stables"
     steps = {s["criterion"]: s["logit"] for s in abel["waterfall"]}

@@ -217,12 +217,14 @@ def parse_dossier(data: Any, *, source: str | None = None) -> Dossier:
             msg = "unknown field (check the spelling; see `profilage dossier schema`)"
         elif err["type"] == "missing":
             msg = "required field is missing"
-        raise DossierError(msg, field=_path(loc), source=source) from None
+        ctx = {k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, (int, float, str))}
+        raise DossierError(msg, field=_path(loc), source=source, kind=err["type"],
+                           ctx=ctx) from None
     couple_status = d.situation_familiale in ("marie", "pacse", "concubinage")
     if couple_status and "conjoint" in d.model_fields_set and d.conjoint is None:
         raise DossierError(f"situation_familiale {d.situation_familiale!r} needs a conjoint "
                            "(give one, or leave conjoint out if unknown)",
-                           field="conjoint", source=source)
+                           field="conjoint", source=source, kind="needs_conjoint")
     return d
 
 

@@ -33,4 +33,10 @@ class ModelFileError(ProfilageError):
 
 
 class DossierError(ProfilageError):
-    """A dossier (one household) is invalid; ``field`` is the JSON path of the first problem."""
+    """A dossier (one household) is invalid; ``field`` is the JSON path of the first problem,
+    ``kind`` and ``ctx`` its kind (pydantic's error type or ours) and limits, for translation."""
+
+    def __init__(self, message: str, *, field: str | None = None, source: str | None = None,
+                 kind: str | None = None, ctx: dict | None = None):
+        self.kind, self.ctx = kind, ctx
+        super().__init__(message, field=field, source=source)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -40,8 +40,9 @@ class UserInputError(Exception):
     """A 422 (or 404) naming the field path, raised by the endpoints."""
 
     def __init__(self, loc: list[str | int], msg: str, *, status: int = 422,
-                 kind: str = "value_error"):
-        self.loc, self.msg, self.status, self.kind = loc, msg, status, kind
+                 kind: str = "value_error", ctx: dict | None = None, why: str | None = None):
+        self.loc, self.msg, self.status, self.kind, self.ctx = loc, msg, status, kind, ctx
+        self.why = why  # the precise error kind, for the translated message
         super().__init__(msg)
 
 
@@ -56,15 +57,20 @@ def dotted(loc: list[str | int] | tuple) -> str:
 
 
 def error_body(errors: list[dict]) -> dict:
-    """FastAPI's 422 shape, plus a dotted ``field`` per error and no echo of the input."""
+    """FastAPI's 422 shape, plus a dotted ``field`` per error and no echo of the input; for
+    people, ``label`` (the field as the form names it) and ``message``, each in ``fr`` and
+    ``en`` (profilage.web.messages)."""
+    from profilage.web.messages import describe
+
     detail = [{"loc": list(e["loc"]), "field": dotted(e["loc"]), "msg": e["msg"],
-               "type": e.get("type", "value_error")} for e in errors]
+               "type": e.get("type", "value_error"),
+               **describe(e["loc"], e["msg"], e.get("why") or e.get("type"), e.get("ctx"))} for e in errors]
     return {"detail": detail}
 
 
 def user_error_response(exc: UserInputError) -> JSONResponse:
-    return JSONResponse(error_body([{"loc": exc.loc, "msg": exc.msg, "type": exc.kind}]),
-                        status_code=exc.status)
+    return JSONResponse(error_body([{"loc": exc.loc, "msg": exc.msg, "type": exc.kind,
+                                     "ctx": exc.ctx, "why": exc.why}]), status_code=exc.status)
 
 
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
@@ -125,7 +131,7 @@ def resolve_dossier(dossier: dict | str, loc: list[str | int]):
         return parse_dossier(dossier)
     except DossierError as e:
         raise UserInputError(loc + _loc_from_field(e.field), e.message,
-                             kind="dossier_error") from None
+                             kind="dossier_error", ctx=e.ctx, why=e.kind) from None
 
 
 _EXAMPLES = {
@@ -136,24 +142,38 @@ _EXAMPLES = {
 }
 
 
+_LANG = Query("fr", pattern="^(fr|en)$",
+               description="Langue de `context.population` / language of the context text.")
+
+
 @router.post("/score", summary="Note un foyer / score a household")
-async def api_score(req: ScoreRequest = Body(..., openapi_examples=_EXAMPLES)) -> JSONResponse:
-    """The object `profilage score DOSSIER --json` prints.
+async def api_score(req: ScoreRequest = Body(..., openapi_examples=_EXAMPLES),
+                    lang: str = _LANG) -> JSONResponse:
+    """The object `profilage score DOSSIER --json` prints, plus `context`: the score's
+    percentile among a reference synthetic population (100,000 households, seed 0, 2024-03;
+    profilage.audit.context), that month's control threshold under the default budget (the
+    CNAF's 166,000 controls a year, scaled), whether this score would be selected, and a
+    description of the reference. The score is an estimated probability of an overpayment
+    under this reconstruction of the model, not a probability of fraud.
 
     Concurrent requests are scored together in one vectorised pass (web/batching.py); each
     answer is exactly the one-by-one result."""
+    import asyncio
+
+    from profilage.audit.context import score_context
     from profilage.web.batching import batcher
 
     m = resolve_model(req.model, ["body", "model"])
     d = resolve_dossier(req.dossier, ["body", "dossier"])
     if req.ensemble:
-        import asyncio
-
         from profilage.scoring import score_dossier
 
         _check_ensemble(m)
-        return json_response(await asyncio.to_thread(score_dossier, d, m, ensemble=True))
-    return json_response(await batcher.score(d, m))
+        res = await asyncio.to_thread(score_dossier, d, m, ensemble=True)
+    else:
+        res = await batcher.score(d, m)
+    res["context"] = await asyncio.to_thread(score_context, res.get("score"), m, lang)
+    return json_response(res)
 
 
 def _check_ensemble(m) -> None:
@@ -167,8 +187,10 @@ def _check_ensemble(m) -> None:
 
 @router.post("/explain", summary="Explique un score / explain a score")
 def api_explain(req: ScoreRequest = Body(..., openapi_examples=_EXAMPLES),
-                top: int = 3) -> JSONResponse:
-    """The object `profilage explain DOSSIER --json` prints: score, waterfall, would_lower/raise."""
+                top: int = 3, lang: str = _LANG) -> JSONResponse:
+    """The object `profilage explain DOSSIER --json` prints (score, waterfall, would_lower/raise),
+    plus the same `context` as `POST /api/score`."""
+    from profilage.audit.context import score_context
     from profilage.scoring import explain_dossier
 
     if not 1 <= top <= 20:
@@ -177,7 +199,9 @@ def api_explain(req: ScoreRequest = Body(..., openapi_examples=_EXAMPLES),
     d = resolve_dossier(req.dossier, ["body", "dossier"])
     if req.ensemble:
         _check_ensemble(m)
-    return JSONResponse(clean(explain_dossier(d, m, top=top, ensemble=req.ensemble)))
+    res = explain_dossier(d, m, top=top, ensemble=req.ensemble)
+    res["context"] = score_context(res.get("score"), m, lang)
+    return JSONResponse(clean(res))
 
 
 @router.get("/models", summary="Modèles fournis / shipped models")

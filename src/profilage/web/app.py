@@ -107,7 +107,9 @@ def create_app(*, allow_paths: bool = True) -> FastAPI:
                 msg = (f"invalid JSON at character {loc[-1]}: "
                        + str(e.get("ctx", {}).get("error", msg)))
                 loc = ["body"]
-            errors.append({"loc": loc, "msg": msg, "type": e.get("type")})
+            ctx = {k: v for k, v in (e.get("ctx") or {}).items()
+                   if isinstance(v, (int, float, str))}
+            errors.append({"loc": loc, "msg": msg, "type": e.get("type"), "ctx": ctx})
         return JSONResponse(api.error_body(errors), status_code=422)
 
     @app.exception_handler(api.UserInputError)
