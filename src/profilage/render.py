@@ -42,22 +42,40 @@ def base_context(lang: str, *, static: bool = False, root: str = "/", pages: str
     """``root`` prefixes assets (static/), ``pages`` prefixes links between pages."""
     t = translator(lang)
     return {"t": t, "lang": lang, "static": static, "root": root, "pages": pages,
+            "num": lambda x, digits=3: num(x, digits, lang),
+            "pct": lambda x, digits=1: pct(x, digits, lang),
+            "count": lambda n: count(n, lang),
             "q": "?lang=en" if lang == "en" and not static else "",
             "other_lang_url": other_lang_url,
             "choices": {k: list(v) for k, v in CHOICES.items()}, "js_strings": js_strings(lang),
             "compare_page": False, "initial": {}, **extra}
 
 
-def pct(x) -> str:
-    return "—" if x is None else f"{100 * x:.1f} %"
+def num(x, digits: int = 3, lang: str = "en") -> str:
+    """``0.240`` in English, ``0,240`` in French; ``—`` for a missing value."""
+    if x is None:
+        return "—"
+    s = f"{x:.{digits}f}"
+    return s.replace(".", ",").replace("-", "−") if lang == "fr" else s
 
 
-def num(x, digits: int = 3) -> str:
-    return "—" if x is None else f"{x:.{digits}f}"
+def pct(x, digits: int = 1, lang: str = "en") -> str:
+    """A share as a percentage: ``5.2 %`` / ``5,2 %`` (non-breaking space in French)."""
+    if x is None:
+        return "—"
+    return num(100 * x, digits, lang) + ("\u00a0%" if lang == "fr" else " %")
+
+
+def count(n, lang: str = "en") -> str:
+    """A whole number with thousands separators: ``12 345`` in French, ``12,345`` in English."""
+    if n is None:
+        return "—"
+    s = f"{int(n):,}"
+    return s.replace(",", "\u202f") if lang == "fr" else s
 
 
 def render(template: str, context: dict) -> str:
     from profilage import __version__
 
-    return environment().get_template(template).render(pct=pct, num=num, version=__version__,
-                                                       **context)
+    ctx = {"pct": pct, "num": num, "count": count, "version": __version__, **context}
+    return environment().get_template(template).render(**ctx)

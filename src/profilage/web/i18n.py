@@ -51,6 +51,99 @@ STRINGS: dict[str, tuple[str, str]] = {
     "aide_logement": ("Aide au logement", "Housing aid"),
     "allocations_familiales": ("Allocations familiales", "Family allowances"),
     "amount": ("montant mensuel (€)", "monthly amount (€)"),
+    "amount_rsa": ("Montant du RSA (€ / mois)", "RSA amount (€ / month)"),
+    "amount_prime_activite": ("Montant de la prime d'activité (€ / mois)",
+                              "Activity bonus amount (€ / month)"),
+    "amount_aide_logement": ("Montant de l'aide au logement (€ / mois)",
+                             "Housing aid amount (€ / month)"),
+    "amount_allocations_familiales": ("Montant des allocations familiales (€ / mois)",
+                                      "Family allowances amount (€ / month)"),
+    "skip": ("Aller au contenu", "Skip to content"),
+    "err_needs_conjoint": ("Conjoint·e : une personne mariée, pacsée ou en concubinage a un·e "
+                           "conjoint·e ; renseignez-le ou laissez « vit en couple » inconnu",
+                           "Partner: a married, PACS or cohabiting person has a partner; describe "
+                           "them, or leave \"lives with a partner\" unknown"),
+    "title_simulator": ("Simulateur du score de risque — profilage",
+                        "Risk-score simulator — profilage"),
+    "title_compare": ("Comparer deux foyers — profilage", "Compare two households — profilage"),
+    "title_models": ("Modèles de score — profilage", "Scoring models — profilage"),
+    "title_audit": ("Audit d'une population — profilage", "Audit a population — profilage"),
+    "main_nav": ("Navigation principale", "Main navigation"),
+    "ev_kind": ("quand", "when"),
+    "ev_month": ("mois", "month"),
+    "event_after_ref": ("date postérieure au mois de référence",
+                        "date after the reference month"),
+    "bad_number": ("nombre attendu (ex. 640,50)", "a number is expected (e.g. 640.50)"),
+    "bad_int": ("nombre entier attendu", "a whole number is expected"),
+    "at_least": ("au moins", "at least"),
+    "at_most": ("au plus", "at most"),
+    "implausible": ("valeur inhabituelle : vérifiez-la (le calcul la prend telle quelle)",
+                    "unusual value: check it (the computation takes it as it is)"),
+    "stale": ("Le formulaire a changé : le résultat ci-dessous n'est plus à jour (mise à jour…)",
+              "The form changed: the result below is out of date (updating…)"),
+    "ctx_title": ("Ce que dit ce score", "What this score says"),
+    "ctx_meaning": ("C'est une probabilité estimée de trop-perçu (indu) selon cette "
+                    "reconstruction du modèle, pas une probabilité de fraude, et elle ne dit "
+                    "rien de la situation réelle de ce foyer.",
+                    "It is an estimated probability of an overpayment under this reconstruction "
+                    "of the model, not a probability of fraud, and it says nothing about this "
+                    "household's real situation."),
+    "ctx_percentile": ("Il est plus haut que celui de {p} des foyers d'une population de "
+                       "référence synthétique.",
+                       "It is higher than the score of {p} of the households of a synthetic "
+                       "reference population."),
+    "ctx_selected": ("Avec le budget de contrôles de la CNAF, ce foyer serait contrôlé ce mois-ci "
+                     "(seuil : {t}).",
+                     "Under the CNAF's control budget, this household would be controlled this "
+                     "month (threshold: {t})."),
+    "ctx_not_selected": ("Avec le budget de contrôles de la CNAF, ce foyer ne serait pas contrôlé "
+                         "ce mois-ci (seuil : {t}).",
+                         "Under the CNAF's control budget, this household would not be "
+                         "controlled this month (threshold: {t})."),
+    "ctx_none": ("Les coefficients de ce modèle ne sont pas connus : ni rang ni seuil ne peuvent "
+                 "être calculés.",
+                 "This model's coefficients are not known: neither a rank nor a threshold can be "
+                 "computed."),
+    "ctx_reference": ("Population de référence", "Reference population"),
+    "ctx_approx": ("(rang approché : calculé dans le navigateur sur 1 001 quantiles)",
+                   "(approximate rank: computed in the browser from 1,001 quantiles)"),
+    "score_unknown": ("inconnu", "unknown"),
+    "score_unknown_note": ("les coefficients de ce modèle ne sont pas publiés : le score ne peut "
+                           "pas être calculé.",
+                           "this model's coefficients are not published: the score cannot be "
+                           "computed."),
+    "coef_unknown": ("coefficient inconnu", "unknown coefficient"),
+    "intercept_unknown": ("constante inconnue", "unknown intercept"),
+    "unknown_coef_note": ("critères au coefficient inconnu (barre hachurée : effet inconnu)",
+                          "criteria with an unknown coefficient (hatched bar: unknown effect)"),
+    "waterfall_name": ("Cascade des critères en {scale} : de la constante au score {s} ; le "
+                       "tableau des contributions ci-dessous en donne les valeurs.",
+                       "Criteria waterfall in {scale}: from the intercept to the score {s}; the "
+                       "contributions table below gives the values."),
+    "gauge_name": ("Jauge du score : {s} sur une échelle de 0 à 1",
+                   "Score gauge: {s} on a scale from 0 to 1"),
+    "scale_logit": ("log-odds", "log-odds"),
+    "scale_proba": ("probabilité", "probability"),
+    "st_published_pl": ("publiés", "published"),
+    "st_reconstructed_pl": ("reconstruits", "reconstructed"),
+    "st_redacted_pl": ("occultés", "redacted"),
+    "st_unknown_pl": ("inconnus", "unknown"),
+    "prov_unknown": ("⚠ Coefficients inconnus : l'institution ne les a pas publiés et nous ne les "
+                     "avons pas reconstruits. Le modèle ne donne pas de score ; on voit seulement "
+                     "les critères qu'il lit.",
+                     "⚠ Unknown coefficients: the institution has not published them and we have "
+                     "not reconstructed them. The model gives no score; only the criteria it "
+                     "reads are shown."),
+    "prov_partly_unknown": ("⚠ Certains coefficients sont inconnus : leurs critères ne comptent "
+                            "pas dans le score, qui est donc incomplet.",
+                            "⚠ Some coefficients are unknown: their criteria are left out of "
+                            "the score, which is therefore incomplete."),
+    "prov_redacted": ("Critères occultés par l'institution : ils ne sont pas dans le score.",
+                      "Criteria redacted by the institution: they are not in the score."),
+    "coef_chart": ("Coefficients du modèle (log-odds), par statut",
+                   "The model's coefficients (log-odds), by status"),
+    "show_all": ("Afficher le tableau complet", "Show the full table"),
+    "back_to_site": ("← Retour au simulateur", "← Back to the simulator"),
     "amount_aah": ("Montant de l'AAH (€ / mois)", "AAH amount (€ / month)"),
     "housing": ("Logement", "Housing"),
     "housing_status": ("Statut", "Status"),
@@ -81,6 +174,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "determined": ("déterminé : tous les critères sont connus",
                    "determined: every criterion is known"),
     "undetermined": ("indéterminé (bornes infinies)", "undetermined (infinite bounds)"),
+    "bounds_unknown": ("entre 0 et 1 : rien ne borne ce score", "between 0 and 1: nothing bounds this score"),
     "waterfall_logit": ("Cascade des critères (log-odds)", "Criteria waterfall (log-odds)"),
     "waterfall_proba": ("Cascade des critères (probabilité)", "Criteria waterfall (probability)"),
     "waterfall_note": ("Du plus fort au plus faible effet, à partir de la constante. Un critère "
@@ -105,7 +199,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "redacted_note": ("Critères occultés par l'institution (hors score)",
                       "Criteria redacted by the institution (not in the score)"),
     "prov_reconstructed": (
-        "⚠ Coefficients NON officiels : les valeurs « reconstruit » sont les nôtres, choisies "
+        "⚠ Coefficients NON officiels : les valeurs « reconstruit » sont les nôtres, choisies "
         "pour respecter les faits publiés (Le Monde, Lighthouse Reports, La Quadrature du Net), "
         "pas celles de l'institution.",
         "⚠ NOT the official coefficients: \"reconstructed\" values are ours, chosen to satisfy "

@@ -31,6 +31,20 @@ def engine_data() -> dict:
     }}
 
 
+def reference_quantiles(model) -> dict:
+    """What the browser needs to place a score among the reference population (the API's
+    ``context``): 1,001 quantiles of its scores, the month's threshold, its description."""
+    import numpy as np
+
+    from profilage.audit.context import reference
+
+    ref = reference(model)
+    q = (np.quantile(ref.scores, np.linspace(0, 1, 1001)).round(6).tolist()
+         if len(ref.scores) else [])
+    return {"quantiles": q, "threshold": ref.threshold,
+            "population": {"fr": ref.describe("fr"), "en": ref.describe("en")}}
+
+
 def site_data(model_ids: list[str]) -> dict:
     from profilage.models import load_model
     from profilage.models.export import model_to_json_dict
@@ -38,6 +52,7 @@ def site_data(model_ids: list[str]) -> dict:
 
     return {
         "models": {i: model_to_json_dict(load_model(i)) for i in model_ids},
+        "contexts": {i: reference_quantiles(load_model(i)) for i in model_ids},
         "data": engine_data(),
         "personas": {n: json.loads((personas_dir() / f"{n}.json").read_text("utf-8"))
                      for n in available_personas()},

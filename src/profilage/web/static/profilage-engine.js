@@ -85,8 +85,10 @@
     var sit = dossier.situation_familiale;
     if (hasPartner === false && (sit === "marie" || sit === "pacse" || sit === "concubinage")) {
       // the same rule as profilage.dossier.parse_dossier
-      throw new Error("conjoint : situation_familiale '" + sit + "' needs a conjoint (give one, "
-                      + "or leave conjoint out if unknown)");
+      var err = new Error("conjoint : situation_familiale '" + sit + "' needs a conjoint (give one, "
+                          + "or leave conjoint out if unknown)");
+      err.code = "needs_conjoint";  // the pages show it in their language
+      throw err;
     }
     var c = dossier.conjoint || {};
     var children = null;
