@@ -57,7 +57,7 @@ def test_api_audit_cnam_model_gets_a_c2s_population(client):
                                         "population": {"households": 2000, "seed": 3}})
     assert r.status_code == 200, r.text
     got = r.json()
-    assert "(C2S)" in got["population"]
+    assert "foyers C2S fictifs" in got["population"]
     want = audit_population(generate_c2s_population(2000, seed=3), "cnam-c2sg-2018",
                             share=0.05, n_boot=0)
     assert [g["selected"] for g in got["groups"]] == [g["selected"] for g in want["groups"]]
@@ -104,17 +104,19 @@ def test_audit_page_table_charts_and_report_link(client):
     assert rep.status_code == 200 and "attachment" in rep.headers["content-disposition"]
     assert "<script" not in rep.text and "Rapport d&#39;audit" in rep.text
     r = client.get("/audit?run=1&households=3&lang=en")
-    assert r.status_code == 422 and "population.households" in r.text
+    assert r.status_code == 422 and "Number of fictitious households to make" in r.text
+    assert "must be at least 10" in r.text and "population.households" not in r.text
 
 
 def test_models_pages(client):
     html = client.get("/models").text
-    assert "cnaf-2014" in html and "67 reconstruit" in html
+    assert "cnaf-2014" in html and "67&nbsp;reconstruits" in html
     html = client.get("/models/cnaf-2014").text
     assert "Situation familiale" in html and "situation de famille" in html
-    assert "reconstruit" in html and "profilage.reconstruct.cnaf2014" in html
+    assert "reconstruit" in html and "Notre reconstruction (ajustement sous contraintes" in html
+    assert "profilage.reconstruct" not in html and "sources.md" not in html  # readable sources
     html = client.get("/models/cnaf-2014?diff=cnaf-2010&lang=en").text
-    diff = html[html.index('id="diff"'):html.index("<h2>Criteria")]
+    diff = html[html.index('id="diff"'):html.index('class="criteria-box"')]
     assert diff.count('class="diff-removed"') == 6 and "Holder&#39;s nationality" in diff
     assert client.get("/models/nope").status_code == 404
 
@@ -139,7 +141,8 @@ def test_report_cli_html_self_contained(cli, tmp_path, population_file):
                             n_boot=20)
     mono = next(g for g in want["groups"] if g["group"] == "monoparentale")
     row = re.search(r'data-group="monoparentale">(.*?)</tr>', text, re.S).group(1)
-    assert f"{100 * mono['selection_rate']:.1f} %" in row
+    assert f"{100 * mono['selection_rate']:.1f}\u00a0%".replace(".", ",") in row  # French
+    assert "famille monoparentale" in row and "Type de famille" in row  # labels, not ids
     assert not list(tmp_path.glob(".*"))  # no temporary file left
 
 

@@ -138,6 +138,11 @@ def _fill_nathalie(pg, form: str = "#sim") -> None:
     pg.fill(f("historique.nb_controles_passes"), "0")
 
 
+def fr(x: float, digits: int = 3) -> str:
+    """A number as the French pages write it (0,240)."""
+    return f"{x:.{digits}f}".replace(".", ",")
+
+
 def _score_of(pg, panel: str) -> float:
     out = pg.locator(f"{panel} output.score")
     out.wait_for(state="visible", timeout=20_000)
@@ -159,8 +164,9 @@ def test_server_simulator_nathalie_typed_by_hand(server, page):
     shown = _score_of(page, "#sim-result")
     api = _api(server, "/api/score", {"model": "cnaf-2014", "dossier": "nathalie"})
     assert abs(shown - api["score"]) < 1e-9
-    assert page.inner_text("#sim-result output.score") == "0.240"
-    assert "[0.171, 0.319]" in page.inner_text("#sim-result .bounds")
+    assert page.inner_text("#sim-result output.score") == fr(api["score"])
+    assert f"[{fr(api['score_low'])} ; {fr(api['score_high'])}]" in page.inner_text(
+        "#sim-result .bounds")
     assert "NON officiels" in page.inner_text("#provenance")
     assert "Ce qui ferait baisser le score" in page.inner_text("#sim-result .changes")
     assert page.locator("#sim-result svg.waterfall.logit rect.bar").count() >= 5
@@ -186,8 +192,9 @@ def test_server_compare_michel_abel(server, page):
     page.fill("#b [data-path='prestations.montant_aide_logement']", "150")
     _submit_and_wait(page, "#b")
     assert abs(_score_of(page, "#b-result") - abel) < 1e-9
-    assert page.inner_text("#b-result output.score") == "0.838"
-    assert "Michel 0.676 — Foyer B 0.838 : +0.162" in page.inner_text("#gap")
+    assert page.inner_text("#b-result output.score") == fr(abel)
+    assert f"Michel {fr(michel)} — Foyer B {fr(abel)} : +{fr(abel - michel)}" in \
+        page.inner_text("#gap")
     _shot(page, "server-compare-michel-abel")
 
 
@@ -263,8 +270,9 @@ def test_static_site_nathalie_and_no_network(site, page):
     _fill_nathalie(page)
     _submit_and_wait(page, "#sim")
     shown = _score_of(page, "#sim-result")
-    assert abs(shown - score_dossier("nathalie", "cnaf-2014")["score"]) < 1e-9
-    assert page.inner_text("#sim-result output.score") == "0.240"
+    want = score_dossier("nathalie", "cnaf-2014")["score"]
+    assert abs(shown - want) < 1e-9
+    assert page.inner_text("#sim-result output.score") == fr(want)
     assert "aucune donnée du foyer ne le quitte" in page.inner_text("body")
     _shot(page, "static-simulator-nathalie")
     assert all(r.startswith("file://") for r in page.requests), page.requests
@@ -277,7 +285,8 @@ def test_static_site_refuses_what_the_api_refuses(site, page):
     page.click("#sim button.compute")
     err = page.locator("#sim-result-error")
     err.wait_for(state="visible")
-    assert "needs a conjoint" in err.inner_text()
+    assert "une personne mariée, pacsée ou en concubinage a un·e conjoint·e" in err.inner_text()
+    assert "needs" not in err.inner_text()
     page.fill("#sim [data-path='allocataire.mois_travailles_12m']", "13")
     page.select_option("#sim [data-special=couple]", "")
     page.click("#sim button.compute")

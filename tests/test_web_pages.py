@@ -26,7 +26,7 @@ def test_simulator_page_french_with_provenance(client):
     assert r.status_code == 200
     html = r.text
     assert '<html lang="fr">' in html and "<h1>Simulateur</h1>" in html
-    assert "Coefficients NON officiels" in html and "67 reconstruit" in html
+    assert "Coefficients NON officiels" in html and "67&nbsp;reconstruits" in html
     assert 'data-path="allocataire.age"' in html and 'data-special="enfants"' in html
     assert 'data-persona="nathalie"' in html
     _no_external_resources(html)

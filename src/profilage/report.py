@@ -84,20 +84,31 @@ def decile_composition(selections: pl.DataFrame, column: str) -> pl.DataFrame:
         .sort("decile", "group")
 
 
-def audit_charts(result: Any, lang: str = "fr") -> dict[str, str]:
-    """The four audit charts as SVG strings (no network: vl-convert renders them locally)."""
+def _named(svg: str, name: str) -> str:
+    """An accessible name on a chart's SVG (its figure caption says the same)."""
+    return svg.replace("<svg", f'<svg role="img" aria-label="{html.escape(name, quote=True)}"', 1)
+
+
+def audit_charts(result: Any, lang: str = "fr") -> dict[str, dict]:
+    """The four audit charts: ``{key: {"title", "svg", "table"}}``, SVG rendered locally by
+    vl-convert (no network), labelled with the groups' names (not their identifiers), sized to
+    fit an A4 page; ``table`` is the chart's data for the two charts the group table does not
+    already give."""
     import altair as alt
 
-    L = LABELS["en" if lang == "en" else "fr"]
+    from profilage.render import group_label, grouping_label, pct
+
+    lg = "en" if lang == "en" else "fr"
+    L = LABELS[lg]
     table = result.table
-    rows = [{**r, "label": f"{r['by']} · {r['group']}"}
+    rows = [{**r, "label": f"{grouping_label(r['by'], lg)} · {group_label(r['group'], lg)}"}
             for r in table.filter(pl.col("households") > 0).to_dicts()]
     overall = float(result.selections["selected"].mean())
     data = alt.Data(values=rows)
     order = [r["label"] for r in rows]
     height = alt.Step(14)
     base = alt.Chart(data).encode(y=alt.Y("label:N", title=None, sort=order,
-                                          axis=alt.Axis(labelLimit=300)))
+                                          axis=alt.Axis(labelLimit=230)))
     bars = base.mark_bar().encode(
         x=alt.X("selection_rate:Q", title=L["rate"], axis=alt.Axis(format="%")),
         color=alt.Color("by:N", title=L["by"], legend=None))
@@ -105,9 +116,8 @@ def audit_charts(result: Any, lang: str = "fr") -> dict[str, str]:
                                                   x2="ci_high:Q")
     rule = alt.Chart(alt.Data(values=[{"overall": overall}])).mark_rule(
         color="#c62828", strokeDash=[4, 3]).encode(x="overall:Q")
-    pad = {"left": 40, "top": 5, "right": 10, "bottom": 5}  # room for long group labels
-    sel = alt.layer(bars, err, rule).properties(width=380, height=height, title=L["t_sel"],
-                                                padding=pad)
+    pad = {"left": 70, "top": 5, "right": 10, "bottom": 5}  # vl-convert under-measures labels
+    sel = alt.layer(bars, err, rule).properties(width=300, height=height, padding=pad)
     over_bars = base.mark_bar().encode(
         x=alt.X("ratio_to_overall:Q", title=L["ratio"]),
         color=alt.condition("datum.ratio_to_overall > 1.25 || datum.ratio_to_overall < 0.8",
@@ -115,26 +125,48 @@ def audit_charts(result: Any, lang: str = "fr") -> dict[str, str]:
     band = alt.Chart(alt.Data(values=[{"a": 0.8, "b": 1.25}])).mark_rect(
         opacity=0.15, color="#2e7d32").encode(x="a:Q", x2="b:Q")
     one = alt.Chart(alt.Data(values=[{"x": 1}])).mark_rule(color="#111").encode(x="x:Q")
-    over = alt.layer(band, over_bars, one).properties(width=380, height=height,
-                                                      title=L["t_over"], padding=pad)
+    over = alt.layer(band, over_bars, one).properties(width=300, height=height, padding=pad)
 
     column = _curve_column(table, result.selections)
-    dec = decile_composition(result.selections, column).to_dicts()
-    decile = alt.Chart(alt.Data(values=dec)).mark_bar().encode(
+    col_label = grouping_label(column, lg)
+    dec = decile_composition(result.selections, column).with_columns(
+        pl.col("group").map_elements(lambda g: group_label(g, lg), return_dtype=pl.String))
+    legend = alt.Legend(orient="bottom", columns=2, labelLimit=220, titleLimit=400,
+                        columnPadding=40)
+    decile = alt.Chart(alt.Data(values=dec.to_dicts())).mark_bar().encode(
         x=alt.X("decile:O", title=L["decile"]),
         y=alt.Y("share:Q", title=L["share"], axis=alt.Axis(format="%"), stack="normalize"),
-        color=alt.Color("group:N", title=column)).properties(width=420, height=260,
-                                                             title=f"{L['t_dec']} — {column}")
-    curves = threshold_curves(result.selections, column).to_dicts()
-    thr = alt.Chart(alt.Data(values=curves)).mark_line(point=True).encode(
+        color=alt.Color("group:N", title=col_label, legend=legend)).properties(
+            width=420, height=240)
+    curves = threshold_curves(result.selections, column).with_columns(
+        pl.col("group").map_elements(lambda g: group_label(g, lg), return_dtype=pl.String))
+    thr = alt.Chart(alt.Data(values=curves.to_dicts())).mark_line(point=True).encode(
         x=alt.X("budget_share:Q", title=L["budget_share"], axis=alt.Axis(format="%")),
         y=alt.Y("rate:Q", title=L["rate"], axis=alt.Axis(format="%")),
-        color=alt.Color("group:N", title=column)).properties(width=420, height=260,
-                                                             title=f"{L['t_rate']} — {column}")
+        color=alt.Color("group:N", title=col_label, legend=legend)).properties(
+            width=420, height=240)
     diag = alt.Chart(alt.Data(values=[{"x": 0, "y": 0}, {"x": 0.5, "y": 0.5}])).mark_line(
         color="#999", strokeDash=[4, 3]).encode(x="x:Q", y="y:Q")
-    return {"selection_rate": _svg(sel), "over_representation": _svg(over),
+
+    groups = sorted(dec["group"].unique().to_list())
+    dec_rows = []
+    for d in range(1, 11):
+        part = {r["group"]: r["share"] for r in dec.filter(pl.col("decile") == d).to_dicts()}
+        dec_rows.append([str(d)] + [pct(part.get(g), 1, lg) for g in groups])
+    shares = sorted(curves["budget_share"].unique().to_list())
+    thr_rows = []
+    for sh in shares:
+        part = {r["group"]: r["rate"] for r in curves.filter(pl.col("budget_share") == sh)
+                .to_dicts()}
+        thr_rows.append([pct(sh, 1, lg)] + [pct(part.get(g), 1, lg) for g in groups])
+    titles = {"selection_rate": L["t_sel"], "over_representation": L["t_over"],
+              "deciles": f"{L['t_dec']} — {col_label}", "thresholds": f"{L['t_rate']} — {col_label}"}
+    svgs = {"selection_rate": _svg(sel), "over_representation": _svg(over),
             "deciles": _svg(decile), "thresholds": _svg(alt.layer(diag, thr))}
+    tables = {"deciles": {"header": [L["decile"], *groups], "rows": dec_rows},
+              "thresholds": {"header": [L["budget_share"], *groups], "rows": thr_rows}}
+    return {k: {"title": titles[k], "svg": _named(svgs[k], titles[k]), "table": tables.get(k)}
+            for k in svgs}
 
 
 def audit_summary(result: Any, population_label: str) -> dict[str, Any]:

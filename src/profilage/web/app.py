@@ -73,9 +73,25 @@ def create_app(*, allow_paths: bool = True) -> FastAPI:
 
     ``allow_paths``: the audit may read a population file named by the client (``serve`` turns
     it off when listening beyond loopback)."""
+    from contextlib import asynccontextmanager
+
     from profilage.web import api, audit_api, pages
 
+    @asynccontextmanager
+    async def lifespan(app):
+        """Before the first request: the default model's reference population (the ``context``
+        of /api/score, about a second), so no request waits for it."""
+        import asyncio
+
+        from profilage.audit.context import reference
+        from profilage.models import available_models, load_model
+
+        if "cnaf-2014" in available_models():
+            await asyncio.to_thread(reference, load_model("cnaf-2014"))
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="profilage",
         version=__version__,
         description="Reproduire et auditer les algorithmes de notation des allocataires (CNAF, "
@@ -86,16 +102,17 @@ def create_app(*, allow_paths: bool = True) -> FastAPI:
     )
 
     @app.get("/docs", include_in_schema=False)
-    def docs():
-        """Swagger UI served from the package (static/vendor), never from a CDN."""
-        from fastapi.openapi.docs import get_swagger_ui_html
+    def docs(request: Request, lang: str | None = None):
+        """Swagger UI served from the package (static/vendor), never from a CDN, under the
+        site's header (a way back, the page's language) and started by a static script."""
+        from fastapi.responses import HTMLResponse
 
-        vendor = "/static/vendor/swagger-ui"
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json", title="profilage — API",
-            swagger_js_url=f"{vendor}/swagger-ui-bundle.js",
-            swagger_css_url=f"{vendor}/swagger-ui.css", swagger_favicon_url="data:,",
-            swagger_ui_parameters={"validatorUrl": None, "defaultModelsExpandDepth": 0})
+        from profilage.render import base_context, render
+        from profilage.web.i18n import get_lang
+
+        lg = get_lang(lang)
+        other = "/docs" if lg == "en" else "/docs?lang=en"
+        return HTMLResponse(render("docs.html", base_context(lg, other_lang_url=other)))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):

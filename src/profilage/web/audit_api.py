@@ -85,8 +85,12 @@ def run(req: AuditRequest, *, allow_paths: bool):
             kind = "c2s" if m.institution.upper().startswith("CNAM") else "caf"
             pop = generate_population(spec.households, spec.seed,
                                       reference_month=spec.reference_month, kind=kind)
-            label = (f"synthétique / synthetic ({kind.upper()}): {spec.households} foyers, "
-                     f"graine / seed {spec.seed}, {spec.reference_month}")
+            if req.lang == "en":
+                label = (f"{spec.households:,} synthetic {kind.upper()} households, draw "
+                         f"{spec.seed}, {spec.reference_month}")
+            else:
+                label = (f"{spec.households:,} foyers {kind.upper()} fictifs".replace(",", "\u202f")
+                         + f", tirage n° {spec.seed}, {spec.reference_month}")
         result = run_audit(pop, m, budget=req.budget_per_month, share=req.share,
                            by=req.by or None, n_boot=req.bootstrap, seed=req.seed,
                            ensemble=req.ensemble)

@@ -243,17 +243,34 @@ STRINGS: dict[str, tuple[str, str]] = {
     "diff_with": ("Comparer avec", "Diff with"),
     "diff": ("Différences entre versions", "Differences between versions"),
     "audit_intro": ("Qui l'algorithme envoie-t-il contrôler ? Choisissez un modèle, une "
-                    "population (générée à la volée ou un fichier Parquet) et un budget de "
-                    "contrôles.",
-                    "Whom does the algorithm send controllers to? Pick a model, a population "
-                    "(generated on the fly or a Parquet file) and a control budget."),
+                    "population de foyers fictifs (créée à la demande, ou un fichier de "
+                    "population) et un nombre de contrôles.",
+                    "Whom does the algorithm send controllers to? Pick a model, a population of "
+                    "fictitious households (made on demand, or a population file) and a number "
+                    "of controls."),
+    "seed_help": ("Le même numéro redonne exactement la même population fictive (graine du "
+                  "générateur aléatoire).",
+                  "The same number gives exactly the same fictitious population (the random "
+                  "generator's seed)."),
+    "budget_help": ("Vide : le budget de la CNAF (166 000 contrôles par an pour 13,8 millions de "
+                    "foyers), ramené à la taille de la population.",
+                    "Blank: the CNAF's budget (166,000 controls a year for 13.8 million "
+                    "households), scaled to the population's size."),
+    "replications": ("Nombre de tirages pour les marges d'incertitude",
+                     "Number of draws for the uncertainty margins"),
+    "replications_help": ("Les intervalles à 95 % sont estimés en retirant les foyers au sort "
+                          "(bootstrap) ; plus de tirages, plus précis mais plus lent ; 0 : sans "
+                          "intervalles.",
+                          "The 95 % intervals are estimated by redrawing the households "
+                          "(bootstrap); more draws are more precise but slower; 0: no "
+                          "intervals."),
     "population": ("Population", "Population"),
-    "generate": ("Générer une population synthétique de taille", "Generate a synthetic "
-                 "population of size"),
-    "parquet_path": ("ou chemin d'un fichier Parquet sur ce serveur",
-                     "or path of a Parquet file on this server"),
-    "seed": ("graine", "seed"),
-    "budget": ("Budget (part des foyers contrôlés)", "Budget (share of households controlled)"),
+    "generate": ("Nombre de foyers fictifs à créer", "Number of fictitious households to make"),
+    "parquet_path": ("ou fichier de population sur ce serveur (Parquet ou CSV)",
+                     "or a population file on this server (Parquet or CSV)"),
+    "seed": ("Numéro de tirage", "Draw number"),
+    "budget": ("Part des foyers contrôlés chaque mois (%)",
+               "Share of households controlled each month (%)"),
     "run_audit": ("Lancer l'audit", "Run the audit"),
     "download_report": ("Télécharger le rapport (HTML)", "Download the report (HTML)"),
     "audit_unavailable": ("L'audit n'est pas disponible dans cette installation.",

@@ -3,6 +3,7 @@ audit. The household form is scored by ``/api/explain``; the pages load nothing 
 
 from __future__ import annotations
 
+import html
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -63,17 +64,34 @@ def _audit_request(model, households, seed, path, share_pct, bootstrap, lang):
                         seed=seed, lang=lang)
 
 
-def _error_text(exc: Exception) -> str:
+_FORM_FIELDS = {"households": "generate", "seed": "seed", "path": "parquet_path",
+                "share": "budget", "bootstrap": "replications"}
+
+
+def _error_text(exc: Exception, lang: str = "fr") -> str:
+    """A form error as the form names the field, in the page's language (no internal path)."""
     from pydantic import ValidationError
 
-    from profilage.web.api import UserInputError, dotted
+    from profilage.web.i18n import translator
+    from profilage.web.messages import describe
 
-    if isinstance(exc, UserInputError):
-        return f"{dotted(exc.loc)} : {exc.msg}"
+    t = translator(lang)
+    colon = t("colon")
     if isinstance(exc, ValidationError):
-        return " ; ".join(f"{dotted(list(e['loc']))} : {e['msg'].removeprefix('Value error, ')}"
-                          for e in exc.errors())
-    return str(exc)
+        items = [(list(e["loc"]), e["msg"].removeprefix("Value error, "), e.get("type"),
+                  {k: v for k, v in (e.get("ctx") or {}).items()
+                   if isinstance(v, (int, float, str))}) for e in exc.errors()]
+    else:
+        items = [(list(exc.loc), exc.msg, getattr(exc, "why", None) or exc.kind,
+                  getattr(exc, "ctx", None))]
+    out = []
+    for loc, msg, kind, ctx in items:
+        d = describe(loc, msg, kind, ctx)
+        names = [p for p in loc if isinstance(p, str)]
+        key = _FORM_FIELDS.get(names[-1]) if names else None
+        label = t(key) if key else d["label"][lang]
+        out.append(f"{label}{colon}{d['message'][lang]}")
+    return " ; ".join(out)
 
 
 @router.get("/audit", response_class=HTMLResponse)
@@ -108,7 +126,7 @@ def audit_page(request: Request, lang: str | None = None, run: int = 0,
                        model=model_summary(result.model),
                        report_url=f"/audit/report?{urlencode(params)}")
         except (UserInputError, ValidationError) as e:
-            ctx["error"] = _error_text(e)
+            ctx["error"] = _error_text(e, lg)
             status = 422
     return HTMLResponse(render("audit.html", ctx), status_code=status)
 
@@ -133,7 +151,7 @@ def audit_report(request: Request, lang: str | None = None, model: str = "cnaf-2
                              bootstrap, lg)
         result, label = run_audit_request(req, allow_paths=allow)
     except (UserInputError, ValidationError) as e:
-        return HTMLResponse(f"<p>{_error_text(e)}</p>", status_code=422)
+        return HTMLResponse(f"<p>{html.escape(_error_text(e, lg))}</p>", status_code=422)
     body = render_report(result, label, lg)
     name = f"rapport-audit-{result.model.id}.html"
     return Response(body.encode("utf-8"), media_type="text/html; charset=utf-8",
@@ -152,7 +170,6 @@ def models_page(request: Request, lang: str | None = None) -> HTMLResponse:
 def model_page(request: Request, model_id: str, lang: str | None = None,
                diff: str | None = None) -> HTMLResponse:
     from profilage.models import available_models, load_model
-    from profilage.models.export import model_to_json_dict
 
     lg = get_lang(lang)
     if model_id not in available_models():
@@ -164,10 +181,22 @@ def model_page(request: Request, model_id: str, lang: str | None = None,
     if diff in available_models() and diff != model_id:
         diff_rows = model_diff_rows(load_model(diff), m)
     ctx = base_context(lg, other_lang_url=_switch_url(request, lg), models=model_summaries(),
-                       model_id=model_id, model=model_summary(m), mj=model_to_json_dict(m),
+                       model_id=model_id, **model_page_context(m, lg),
                        others=[i for i in available_models() if i != model_id], diff=diff,
                        diff_rows=diff_rows)
     return HTMLResponse(render("model.html", ctx))
+
+
+def model_page_context(m, lang: str) -> dict:
+    """What model.html needs besides the base context (the server and the static site)."""
+    from profilage.models.export import model_to_json_dict
+    from profilage.models.facts import facts_for
+    from profilage.render import coefficient_rows
+
+    mj = model_to_json_dict(m)
+    facts = [{"id": f.id, "text": f.text, "source": f.source} for _, f in facts_for(m)]
+    return {"model": model_summary(m), "mj": mj, "facts": facts,
+            "chart": coefficient_rows(mj, lang)}
 
 
 def model_diff_rows(old, new) -> list[dict]:

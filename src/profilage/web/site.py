@@ -2,8 +2,9 @@
 can serve. Models are embedded as JSON and scored in the browser by ``profilage-engine.js``, a
 port of the feature derivation and of the engine: household data never leaves the browser.
 
-Layout: ``index.html`` and ``compare.html`` (French), ``en/`` (English), ``static/`` (CSS, JS),
-``models/<id>.json`` (the ``models export --format json`` objects), ``README.txt``.
+Layout: ``index.html``, ``compare.html`` and the model browser ``models.html`` +
+``models/<id>.html`` (French), ``en/`` (English), ``static/`` (CSS, JS), ``models/<id>.json``
+(the ``models export --format json`` objects), ``README.txt``.
 """
 
 from __future__ import annotations
@@ -98,6 +99,21 @@ def export_site(out: str | Path, models: list[str] | None = None) -> Path:
                                    model_id=default, presets=presets(), compare_page=compare,
                                    initial=initial, site_data=data)
                 (sub / page).write_text(render(template, ctx), "utf-8")
+            # the model browser: models.html and models/<id>.html
+            from profilage.web.pages import model_page_context
+
+            ctx = base_context(lang, static=True, root=root, pages="",
+                               other_lang_url=other + "models.html", models=summaries,
+                               model_id=None)
+            (sub / "models.html").write_text(render("models.html", ctx), "utf-8")
+            (sub / "models").mkdir(exist_ok=True)
+            for i in ids:
+                back = "../en/" if lang == "fr" else "../../"
+                ctx = base_context(lang, static=True, root=root + "../", pages="../",
+                                   other_lang_url=f"{back}models/{i}.html", models=summaries,
+                                   model_id=i, **model_page_context(load_model(i), lang),
+                                   others=[], diff=None, diff_rows=None)
+                (sub / "models" / f"{i}.html").write_text(render("model.html", ctx), "utf-8")
         (tmp / "README.txt").write_text(
             "profilage — simulateur statique / static simulator\n\n"
             "Ouvrez index.html (ou servez ce dossier avec n'importe quel hébergeur statique).\n"
