@@ -66,7 +66,9 @@ def test_export_site(cli, tmp_path):
     r = cli("export-site", str(out))
     assert r.returncode == 0, r.stderr
     for f in ("index.html", "compare.html", "en/index.html", "en/compare.html",
-              "static/profilage-engine.js", "static/simulator.js", "models/cnaf-2014.json"):
+              "static/profilage-engine.js", "static/simulator.js", "models/cnaf-2014.json",
+              "models.html", "models/cnaf-2014.html", "en/models.html",
+              "en/models/cnam-c2sg-2021.html"):
         assert (out / f).is_file(), f
     html = (out / "index.html").read_text("utf-8")
     _no_external_resources(html)

@@ -466,7 +466,7 @@
     $(".bounds", panel).textContent = coefUnknown ? S.score_unknown_note
       : res.determined ? S.determined
       : res.score === null ? S.bounds_unknown
-      : S.bounds + " [" + fmt(res.score_low) + " ; " + fmt(res.score_high) + "] — " + S.bounded_mean;
+      : S.bounds + " [" + fmt(res.score_low) + (LANG === "fr" ? " ; " : ", ") + fmt(res.score_high) + "] — " + S.bounded_mean;
     $(".context", panel).innerHTML = contextHtml(res);
     gauge($(".gauge", panel), res);
     var counts = waterfall($(".waterfall.logit", panel), res, "logit");
