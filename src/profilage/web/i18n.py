@@ -59,6 +59,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "amount_allocations_familiales": ("Montant des allocations familiales (€ / mois)",
                                       "Family allowances amount (€ / month)"),
     "skip": ("Aller au contenu", "Skip to content"),
+    "bad_json": ("ce fichier n'est pas un dossier JSON (un objet { … } est attendu)",
+                 "this file is not a JSON dossier (an object { … } is expected)"),
     "err_needs_conjoint": ("Conjoint·e : une personne mariée, pacsée ou en concubinage a un·e "
                            "conjoint·e ; renseignez-le ou laissez « vit en couple » inconnu",
                            "Partner: a married, PACS or cohabiting person has a partner; describe "

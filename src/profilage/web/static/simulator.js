@@ -582,8 +582,9 @@
         var file = ev.target.files[0], err = document.getElementById(form.id + "-result-error");
         if (!file) return;
         file.text().then(function (text) {
-          var d = JSON.parse(text);
-          if (!d || typeof d !== "object" || Array.isArray(d)) throw new Error("JSON object?");
+          var d;
+          try { d = JSON.parse(text); } catch (e) { throw new Error(file.name + S.colon + S.bad_json); }
+          if (!d || typeof d !== "object" || Array.isArray(d)) throw new Error(file.name + S.colon + S.bad_json);
           fillForm(form, d);
           return compute(form);
         }).catch(function (e) { err.textContent = S.error + S.colon + e.message; err.hidden = false; });
