@@ -24,6 +24,20 @@ def environment():
                               trim_blocks=True, lstrip_blocks=True)
 
 
+def ensemble_size(model_id: str) -> int | None:
+    """How many reconstructions the model's ensemble holds (None: the model has none)."""
+    try:
+        from profilage.audit.ensemble import resolve_ensemble
+    except ImportError:  # an installation without ensembles
+        return None
+    from profilage.errors import ProfilageError
+
+    try:
+        return int(resolve_ensemble(model_id).size)
+    except (ProfilageError, OSError, ValueError):
+        return None
+
+
 def model_summaries() -> list[dict]:
     from profilage.models import available_models, load_model
 
@@ -50,7 +64,7 @@ def base_context(lang: str, *, static: bool = False, root: str = "/", pages: str
             "q": "?lang=en" if lang == "en" and not static else "",
             "other_lang_url": other_lang_url,
             "choices": {k: list(v) for k, v in CHOICES.items()}, "js_strings": js_strings(lang),
-            "compare_page": False, "initial": {}, **extra}
+            "compare_page": False, "initial": {}, "ensembles": {}, **extra}
 
 
 def num(x, digits: int = 3, lang: str = "en") -> str:

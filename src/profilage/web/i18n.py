@@ -59,6 +59,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "amount_allocations_familiales": ("Montant des allocations familiales (€ / mois)",
                                       "Family allowances amount (€ / month)"),
     "skip": ("Aller au contenu", "Skip to content"),
+    "ens_range": ("Sur les {n} reconstructions compatibles avec les faits publiés : entre {lo} et "
+                  "{hi} (médiane {med}).",
+                  "Over the {n} reconstructions consistent with the published facts: between "
+                  "{lo} and {hi} (median {med})."),
+    "ens_audit": ("Plages sur les {n} reconstructions compatibles avec les faits publiés (plus "
+                  "lent)", "Ranges over the {n} reconstructions consistent with the published "
+                  "facts (slower)"),
     "bad_json": ("ce fichier n'est pas un dossier JSON (un objet { … } est attendu)",
                  "this file is not a JSON dossier (an object { … } is expected)"),
     "err_needs_conjoint": ("Conjoint·e : une personne mariée, pacsée ou en concubinage a un·e "

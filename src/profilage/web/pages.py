@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from profilage.jsonout import model_summary
-from profilage.render import base_context, model_summaries, presets, render
+from profilage.render import base_context, ensemble_size, model_summaries, presets, render
 from profilage.web.i18n import get_lang
 
 router = APIRouter(include_in_schema=False)
@@ -29,6 +29,14 @@ def _model_id(model: str | None) -> str:
     return model if model in ids else ("cnaf-2014" if "cnaf-2014" in ids else ids[0])
 
 
+def _ensembles() -> dict[str, int]:
+    """Models that have an ensemble of reconstructions -> its size (the simulator asks for the
+    score's range over it)."""
+    from profilage.models import available_models
+
+    return {i: n for i in available_models() if (n := ensemble_size(i))}
+
+
 def _persona(name: str | None) -> str | None:
     from profilage.personas import available_personas
 
@@ -40,7 +48,7 @@ def simulator_page(request: Request, lang: str | None = None, model: str | None 
                    persona: str | None = None) -> HTMLResponse:
     lg = get_lang(lang)
     ctx = base_context(lg, other_lang_url=_switch_url(request, lg), models=model_summaries(),
-                       model_id=_model_id(model), presets=presets(),
+                       model_id=_model_id(model), presets=presets(), ensembles=_ensembles(),
                        initial={"sim": _persona(persona)} if _persona(persona) else {})
     return HTMLResponse(render("simulator.html", ctx))
 
@@ -51,17 +59,19 @@ def compare_page(request: Request, lang: str | None = None, model: str | None = 
     lg = get_lang(lang)
     ctx = base_context(lg, other_lang_url=_switch_url(request, lg), models=model_summaries(),
                        model_id=_model_id(model), presets=presets(), compare_page=True,
+                       ensembles=_ensembles(),
                        initial={"a": _persona(a), "b": _persona(b)})
     return HTMLResponse(render("compare.html", ctx))
 
 
-def _audit_request(model, households, seed, path, share_pct, bootstrap, lang):
+def _audit_request(model, households, seed, path, share_pct, bootstrap, lang, ensemble=0):
     from profilage.web.audit_api import AuditRequest
 
     pop = {"path": path} if path else {"households": households, "seed": seed}
     share = None if share_pct is None else share_pct / 100
+    extra = {"ensemble": True} if ensemble and "ensemble" in AuditRequest.model_fields else {}
     return AuditRequest(model=model, population=pop, share=share, bootstrap=bootstrap,
-                        seed=seed, lang=lang)
+                        seed=seed, lang=lang, **extra)
 
 
 _FORM_FIELDS = {"households": "generate", "seed": "seed", "path": "parquet_path",
@@ -95,7 +105,7 @@ def _error_text(exc: Exception, lang: str = "fr") -> str:
 
 
 @router.get("/audit", response_class=HTMLResponse)
-def audit_page(request: Request, lang: str | None = None, run: int = 0,
+def audit_page(request: Request, lang: str | None = None, run: int = 0, ensemble: int = 0,
                model: str = "cnaf-2014", households: int | None = 20000, seed: int = 0,
                path: str | None = None, share_pct: float | None = None,
                bootstrap: int = 200) -> HTMLResponse:
@@ -109,15 +119,16 @@ def audit_page(request: Request, lang: str | None = None, run: int = 0,
     allow = request.app.state.allow_paths
     path = (path or "").strip() or None
     form = {"model": _model_id(model), "households": households, "seed": seed, "path": path,
-            "share_pct": share_pct, "bootstrap": bootstrap}
+            "share_pct": share_pct, "bootstrap": bootstrap, "ensemble": ensemble}
     ctx = base_context(lg, other_lang_url=_switch_url(request, lg), models=model_summaries(),
                        model_id=form["model"], form=form, allow_paths=allow,
+                       ensembles=_ensembles(),
                        max_generated=MAX_GENERATED, summary=None, error=None)
     status = 200
     if run:
         try:
             req = _audit_request(model, households, seed, path if allow else None, share_pct,
-                                 bootstrap, lg)
+                                 bootstrap, lg, ensemble)
             result, label = run_audit_request(req, allow_paths=allow)
             from profilage.report import audit_charts, audit_summary
 
@@ -133,6 +144,7 @@ def audit_page(request: Request, lang: str | None = None, run: int = 0,
 
 @router.get("/audit/report")
 def audit_report(request: Request, lang: str | None = None, model: str = "cnaf-2014",
+                 ensemble: int = 0,
                  households: int | None = 20000, seed: int = 0, path: str | None = None,
                  share_pct: float | None = None, bootstrap: int = 200, run: int = 0):
     """The self-contained report of the audit the page shows, as a download."""
@@ -148,7 +160,7 @@ def audit_report(request: Request, lang: str | None = None, model: str = "cnaf-2
     path = (path or "").strip() or None
     try:
         req = _audit_request(model, households, seed, path if allow else None, share_pct,
-                             bootstrap, lg)
+                             bootstrap, lg, ensemble)
         result, label = run_audit_request(req, allow_paths=allow)
     except (UserInputError, ValidationError) as e:
         return HTMLResponse(f"<p>{html.escape(_error_text(e, lg))}</p>", status_code=422)

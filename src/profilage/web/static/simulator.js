@@ -219,7 +219,8 @@
     }
     return fetch(CFG.api + "explain?lang=" + LANG, {
       method: "POST", headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: modelId, dossier: dossier })
+      body: JSON.stringify(CFG.ensembles && CFG.ensembles[modelId]
+        ? { model: modelId, dossier: dossier, ensemble: true } : { model: modelId, dossier: dossier })
     }).then(function (r) {
       return r.json().then(function (body) {
         if (!r.ok) {
@@ -468,6 +469,13 @@
       : res.score === null ? S.bounds_unknown
       : S.bounds + " [" + fmt(res.score_low) + (LANG === "fr" ? " ; " : ", ") + fmt(res.score_high) + "] — " + S.bounded_mean;
     $(".context", panel).innerHTML = contextHtml(res);
+    var ens = res.ensemble, ensBox = $(".ensemble-range", panel);
+    if (ens && ens.score_min !== null && ens.score_min !== undefined) {
+      ensBox.hidden = false;
+      ensBox.textContent = fill(S.ens_range, { n: ens.size, lo: fmt(ens.score_min), hi: fmt(ens.score_max),
+                                              med: fmt(ens.score_median) });
+      ensBox.dataset.min = ens.score_min; ensBox.dataset.max = ens.score_max;
+    } else { ensBox.hidden = true; ensBox.textContent = ""; }
     gauge($(".gauge", panel), res);
     var counts = waterfall($(".waterfall.logit", panel), res, "logit");
     waterfall($(".waterfall.proba", panel), res, "proba");
