@@ -192,6 +192,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                        "Strongest effect first, starting from the intercept. An unknown "
                        "criterion enters at the middle of its interval (whisker: the interval). "
                        "Red raises the score; green lowers it."),
+    "zero_hidden_1": ("critère à 0 (modalité de référence) non dessiné",
+                      "criterion at 0 (reference modality) not drawn"),
+    "unknown_coef_note_1": ("critère au coefficient inconnu (barre hachurée : effet inconnu)",
+                            "criterion with an unknown coefficient (hatched bar: unknown effect)"),
     "zero_hidden": ("critères à 0 (modalité de référence) non dessinés",
                     "criteria at 0 (reference modality) not drawn"),
     "would_lower": ("Ce qui ferait baisser le score", "What would lower the score"),

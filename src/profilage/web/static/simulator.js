@@ -480,8 +480,8 @@
     var counts = waterfall($(".waterfall.logit", panel), res, "logit");
     waterfall($(".waterfall.proba", panel), res, "proba");
     var notes = [];
-    if (counts.zero) notes.push(counts.zero + " " + S.zero_hidden);
-    if (counts.unknown) notes.push(counts.unknown + " " + S.unknown_coef_note);
+    if (counts.zero) notes.push(counts.zero + " " + (counts.zero > 1 ? S.zero_hidden : S.zero_hidden_1));
+    if (counts.unknown) notes.push(counts.unknown + " " + (counts.unknown > 1 ? S.unknown_coef_note : S.unknown_coef_note_1));
     $(".zero-note", panel).textContent = notes.length ? "(" + notes.join(" ; ") + ")" : "";
     var html = "";
     [["would_lower", S.would_lower], ["would_raise", S.would_raise]].forEach(function (kv) {
