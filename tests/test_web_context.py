@@ -18,20 +18,24 @@ def client():
 
 
 @pytest.fixture(scope="module")
-def reference_scores():
-    """The documented reference, rebuilt independently: 100,000 CAF households, seed 0,
-    2024-03, scored by the plain frame scorer (not the audit's selection code)."""
+def reference_audit():
+    """The documented reference, audited as `profilage audit` does: 100,000 CAF households,
+    seed 0, 2024-03, the default budget (the audit's own scoring, selection and cut-off)."""
+    from profilage.audit import run_audit
     from profilage.population import generate_population
-    from profilage.scoring import score_dossiers_frame
 
     pop = generate_population(100_000, 0, reference_month="2024-03")
-    s = score_dossiers_frame(pop, "cnaf-2014")["score"].drop_nulls().to_numpy()
-    return np.sort(s)
+    return run_audit(pop, "cnaf-2014", n_boot=0)
+
+
+@pytest.fixture(scope="module")
+def reference_scores(reference_audit):
+    return np.sort(reference_audit.selections["score"].drop_nulls().to_numpy())
 
 
 @pytest.mark.parametrize("persona", ["nathalie", "abel", "mere-isolee-rsa-qpv"])
 def test_score_context_against_an_independent_computation(client, cli, reference_scores,
-                                                           persona):
+                                                           reference_audit, persona):
     r = client.post("/api/score", json={"model": "cnaf-2014", "dossier": persona})
     assert r.status_code == 200
     body = r.json()
@@ -43,6 +47,9 @@ def test_score_context_against_an_independent_computation(client, cli, reference
     budget = round(166_000 * 100_000 / 13_800_000 / 12)  # 100 controls this month
     assert ctx["budget_per_month"] == budget == 100
     assert ctx["threshold"] == pytest.approx(reference_scores[::-1][budget - 1], abs=1e-12)
+    assert ctx["threshold"] == pytest.approx(next(iter(reference_audit.cutoffs.values())),
+                                             abs=1e-12)  # the audit's cut-off
+    assert reference_audit.as_dict()["budget"]["selected"] == budget
     assert ctx["selected_under_budget"] is (s >= ctx["threshold"])
     assert ctx["households"] == 100_000 and ctx["seed"] == 0
     assert "100\u202f000 foyers allocataires (CAF) synthétiques" in ctx["population"]

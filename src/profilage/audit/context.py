@@ -68,23 +68,21 @@ def reference(model) -> Reference:
 
 
 def _build(model) -> Reference:
-    import polars as pl
-
-    from profilage.audit.frame import prepare
-    from profilage.audit.selection import Selection, cutoff_scores, select
+    """Score the reference population with the plain frame scorer and take the month's
+    threshold as the audit's default selection would: the ``budget``-th highest score."""
+    from profilage.audit.selection import default_budget_per_month
     from profilage.population import generate_population
+    from profilage.scoring import score_dossiers_frame
 
     kind = "c2s" if model.institution.upper().startswith("CNAM") else "caf"
     pop = generate_population(REFERENCE_HOUSEHOLDS, REFERENCE_SEED,
                               reference_month=REFERENCE_MONTH, kind=kind)
-    sel = Selection()
-    selected = select(prepare(pop, model), sel)
-    cut = cutoff_scores(selected)
-    threshold = next(iter(cut.values()), None) if cut else None
-    scores = np.sort(selected["score"].drop_nulls().cast(pl.Float64).to_numpy())
-    budget = int(next(iter(sel.budgets.values()), 0))
-    return Reference(model.id, model.sha256, kind, REFERENCE_HOUSEHOLDS, scores,
-                     None if threshold is None else float(threshold), budget)
+    scores = np.sort(score_dossiers_frame(pop, model)["score"].drop_nulls()
+                     .cast(float).to_numpy())
+    budget = default_budget_per_month(REFERENCE_HOUSEHOLDS)
+    threshold = float(scores[-budget]) if len(scores) >= budget else None
+    return Reference(model.id, model.sha256, kind, REFERENCE_HOUSEHOLDS, scores, threshold,
+                     budget)
 
 
 def score_context(score: float | None, model, lang: str = "fr") -> dict[str, Any]:
