@@ -59,13 +59,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "amount_allocations_familiales": ("Montant des allocations familiales (€ / mois)",
                                       "Family allowances amount (€ / month)"),
     "skip": ("Aller au contenu", "Skip to content"),
-    "ens_range": ("Sur les {n} reconstructions compatibles avec les faits publiés : entre {lo} et "
-                  "{hi} (médiane {med}).",
-                  "Over the {n} reconstructions consistent with the published facts: between "
-                  "{lo} and {hi} (median {med})."),
-    "ens_audit": ("Plages sur les {n} reconstructions compatibles avec les faits publiés (plus "
-                  "lent)", "Ranges over the {n} reconstructions consistent with the published "
-                  "facts (slower)"),
+    "ens_range": ("Sur les {n} reconstructions de l'ensemble du modèle : entre {lo} et {hi} "
+                  "(médiane {med}).",
+                  "Over the {n} reconstructions of the model's ensemble: between {lo} and {hi} "
+                  "(median {med})."),
+    "ens_audit": ("Plages sur les {n} reconstructions de l'ensemble du modèle (plus lent)",
+                  "Ranges over the {n} reconstructions of the model's ensemble (slower)"),
     "bad_json": ("ce fichier n'est pas un dossier JSON (un objet { … } est attendu)",
                  "this file is not a JSON dossier (an object { … } is expected)"),
     "err_needs_conjoint": ("Conjoint·e : une personne mariée, pacsée ou en concubinage a un·e "
