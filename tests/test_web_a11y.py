@@ -55,6 +55,15 @@ def _url(server, path, lang):
     return server + path + ("" if lang == "fr" else ("&" if "?" in path else "?") + "lang=en")
 
 
+def _serious_axe(pg) -> list[dict]:
+    """axe-core's critical and serious violations on the page as it is now."""
+    pg.evaluate(AXE)  # through the DevTools protocol: the pages' CSP allows no inline script
+    return pg.evaluate("""() => axe.run(document, {resultTypes: ['violations']}).then(r =>
+        r.violations.filter(v => v.impact === 'critical' || v.impact === 'serious')
+         .map(v => ({id: v.id, impact: v.impact,
+                     nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))""")
+
+
 @pytest.fixture(scope="module")
 def seen_titles():
     return {}
@@ -251,12 +260,16 @@ def test_static_site_has_the_model_browser_and_context(tmp_path, browser):
     requests: list[str] = []
     pg.on("request", lambda r: requests.append(r.url))
     pg.goto((site / "models.html").as_uri())
+    assert _serious_axe(pg) == []
     pg.click("a[href='models/cnaf-2014.html']")
     pg.wait_for_selector("ul.coef-chart")
     assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+    assert _serious_axe(pg) == []
     pg.click("text=Simulateur")
     pg.click("button.preset[data-persona=nathalie]")
     _wait_done(pg)
     assert "rang approché" in pg.inner_text("#sim-result .context")
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+    assert _serious_axe(pg) == []
     assert all(r.startswith("file://") for r in requests), requests
     ctx.close()
