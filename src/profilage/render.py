@@ -26,16 +26,10 @@ def environment():
 
 def ensemble_size(model_id: str) -> int | None:
     """How many reconstructions the model's ensemble holds (None: the model has none)."""
-    try:
-        from profilage.audit.ensemble import resolve_ensemble
-    except ImportError:  # an installation without ensembles
-        return None
-    from profilage.errors import ProfilageError
+    from profilage.jsonout import ensemble_size as size
+    from profilage.models import load_model
 
-    try:
-        return int(resolve_ensemble(model_id).size)
-    except (ProfilageError, OSError, ValueError):
-        return None
+    return size(load_model(model_id))
 
 
 def model_summaries() -> list[dict]:
