@@ -20,7 +20,7 @@ def environment():
     import jinja2
 
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-                              autoescape=jinja2.select_autoescape(["html"]),
+                              autoescape=True,
                               trim_blocks=True, lstrip_blocks=True)
 
 

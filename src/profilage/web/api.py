@@ -111,7 +111,8 @@ def resolve_model(model_id: str, loc: list[str | int]):
 
     if model_id not in available_models():
         raise UserInputError(loc, f"unknown model {model_id!r}; available: "
-                             + ", ".join(available_models()), kind="unknown_model")
+                             + ", ".join(available_models()), kind="unknown_model",
+                             ctx={"value": model_id[:100]})
     try:
         return load_model(model_id)
     except ProfilageError as e:  # a broken shipped file: still the user's clear message

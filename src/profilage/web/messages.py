@@ -131,10 +131,19 @@ def localized(kind: str | None, ctx: dict | None, msg: str) -> tuple[str, str]:
                     "renseignez-le ou laissez « vit en couple » inconnu",
                     "a married, PACS or cohabiting person has a partner: describe them, or "
                     "leave \"lives with a partner\" unknown")
+    if k == "after_reference":
+        return both("date postérieure au mois de référence", "date after the reference month")
+    if k == "before_1850":
+        return both("date antérieure à 1850", "date before 1850")
+    if k == "month_range":
+        return both("mois hors de la période acceptée (1990-01 à 2100-12)",
+                    "month outside the accepted range (1990-01 to 2100-12)")
     if k == "json_invalid":
         return both("le texte envoyé n'est pas du JSON valide", "the text sent is not valid JSON")
     if k == "unknown_model":
-        return both("modèle inconnu", "unknown model")
+        v = ctx.get("value")
+        return both("modèle inconnu" + (f" « {v} »" if v else ""),
+                    "unknown model" + (f" \"{v}\"" if v else ""))
     if k == "unknown_persona":
         return both("exemple inconnu", "unknown example")
     if k == "not_found":

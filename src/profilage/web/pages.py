@@ -10,10 +10,18 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from profilage.jsonout import model_summary
-from profilage.render import base_context, ensemble_size, model_summaries, presets, render
+from profilage.render import (
+    base_context,
+    ensemble_size,
+    environment,
+    model_summaries,
+    presets,
+    render,
+)
 from profilage.web.i18n import get_lang
 
 router = APIRouter(include_in_schema=False)
+__all__ = ["environment", "router"]  # environment: profilage.render's, for the templates' tests
 
 
 def _switch_url(request: Request, lang: str) -> str:
