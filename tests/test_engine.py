@@ -42,7 +42,7 @@ def test_score_json_invariants(persona):
         assert (c["modality"] is None) == (not c["input_known"])
         if c["modality"] is not None:
             assert c["low"] == c["high"]
-    assert r["model"]["coefficients_status"]["reconstructed"] == 67
+    assert r["model"]["coefficients_status"]["reconstructed"] == 65
     assert [x["criterion"] for x in r["redacted"]] == [
         "variable_occultee_1", "variable_occultee_2", "variable_occultee_3"]
 

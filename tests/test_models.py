@@ -54,7 +54,8 @@ def test_cnaf_2014_every_coefficient_has_status_and_source():
 def test_cnaf_2014_lists_every_public_criterion_and_grounds():
     m = load_model("cnaf-2014")
     ids = {c.id for c in m.criteria}
-    assert len(ids) == 24
+    assert len(ids) == 23
+    assert "parent_isole" not in ids  # seed 003: single parents are harmed only indirectly
     for needed in ("age_conjoint", "aah_en_activite", "taux_effort", "quartier_prioritaire",
                    "mois_activite_foyer", "revenus_stables", "nb_declarations"):
         assert needed in ids

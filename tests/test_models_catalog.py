@@ -9,9 +9,10 @@ import pytest
 
 from profilage import score_dossier, score_frame
 from profilage.dossier import parse_dossier
+from profilage.facts.published import PROFIL_TYPE
 from profilage.models import STATUSES, available_models, load_model
 from profilage.personas import load_persona
-from profilage.reconstruct.catalog import BUILDERS, PROFIL_TYPE
+from profilage.reconstruct.catalog import BUILDERS
 
 SIX = ["cnaf-2010", "cnaf-2014", "cnaf-dmde-2026-m1", "cnam-c2sg-2018", "cnam-c2sg-2021",
        "cnam-c2sg-experimental"]
@@ -37,12 +38,12 @@ def test_generated_files_are_up_to_date(tmp_path):
 
 def test_cnaf_2010_has_nationality_and_six_redacted_variables():
     m = load_model("cnaf-2010")
-    assert m.coefficients_status() == {"published": 0, "reconstructed": 70, "redacted": 6,
+    assert m.coefficients_status() == {"published": 0, "reconstructed": 68, "redacted": 6,
                                        "unknown": 0}
     nat = m.criterion("nationalite")
     assert nat.protected_ground == "nationality"
     coefs = {mod.id: mod.coefficient.value for mod in nat.modalities}
-    assert coefs == {"francaise": 0.0, "europeenne": 0.0, "extra_europeenne": 0.2}
+    assert coefs == {"francaise": 0.0, "europeenne": 0.0, "extra_europeenne": 0.2082}
     assert [c.id for c in m.redacted] == [f"variable_occultee_{i}" for i in range(1, 7)]
     assert "HYPOTHÈSE" in m.criterion("age_conjoint").modalities[0].coefficient.source
 
@@ -54,7 +55,7 @@ def test_cnaf_2010_scores_a_french_household_as_2014_and_a_non_european_one_high
     assert fr == pytest.approx(score_dossier("nathalie", "cnaf-2014")["score"], abs=1e-12)
     d["allocataire"]["nationalite"] = "extra_europeenne"
     ee = score_dossier(parse_dossier(d), "cnaf-2010")
-    assert round(fr, 4) == 0.2400 and round(ee["score"], 4) == 0.2779
+    assert round(fr, 4) == 0.2400 and round(ee["score"], 4) == 0.2794
     # unknown nationality: the bounds cover both
     unk = score_dossier("nathalie", "cnaf-2010")
     assert unk["score_low"] < fr and unk["score_high"] > ee["score_low"]
@@ -170,7 +171,7 @@ def test_c2sg_2021_with_ranges_on_every_number_scores_within_bounds(tmp_path):
 
 
 @pytest.mark.parametrize("mid, n", [("cnaf-2014", 7), ("cnaf-2010", 1), ("cnaf-dmde-2026-m1", 2),
-                                    ("cnam-c2sg-2018", 2), ("cnam-c2sg-2021", 1),
+                                    ("cnam-c2sg-2018", 2), ("cnam-c2sg-2021", 2),
                                     ("cnam-c2sg-experimental", 2)])
 def test_every_shipped_model_satisfies_its_published_facts(mid, n):
     from profilage.models.facts import check_model
@@ -193,3 +194,39 @@ def test_models_check_cli_exit_codes_and_details(cli, tmp_path):
     assert facts["cnaf-2014:1"] is False and facts["cnaf-2014:3"] is True
     r = cli("models", "check", "cnaf-2014", "--against", "cnam-c2sg-2099")
     assert r.returncode == 2 and "--against: no facts for 'cnam-c2sg-2099'" in r.stderr
+
+
+def test_provenance_credits_a_seed_only_with_what_it_says():
+    from profilage.facts import check_model
+
+    m = load_model("cnaf-2014")
+    # seed 003 names "le lieu de résidence", not QPV
+    q = m.criterion("quartier_prioritaire").notes
+    assert "« le lieu de résidence »" in q and "hors des documents sources (presse)" in q
+    assert "hors des documents sources" in m.criterion("separation_recente").notes
+    assert "indirectement lésées »" in m.criterion("mois_activite_foyer").notes
+    # one unit in the criterion and its modalities; Le Monde's wording kept as the label source
+    rev = m.criterion("revenu_par_uc")
+    assert [x.label_fr for x in rev.modalities] == [
+        "Revenu ajusté de moins de 577 euros par unité de consommation",
+        "Revenu ajusté de 577 à 942 euros par unité de consommation",
+        "Revenu ajusté de 942 à 1 484 euros par unité de consommation",
+        "Revenu ajusté de plus de 1 484 euros par unité de consommation"]
+    assert ("libellé : Le Monde, étiquette du simulateur (seed 003, module-simulation) : « Revenu "
+            "ajusté de plus de 577 euros par personne »") in rev.modality("577_942").coefficient.source
+    assert (m.criterion("revenus_stables").modality("non").label_fr
+            == "Revenus pas à la fois stables et importants")
+    # CNAM 2021: seed 000 says "modifié à la marge"; without sex and age is a labelled hypothesis
+    m21 = load_model("cnam-c2sg-2021")
+    assert "HYPOTHÉTIQUE" in m21.title and "HYPOTHÈSE" in m21.notes
+    rows = {r["fact"]: r for r in check_model(m21)}
+    hyp = rows["cnam-c2sg-2021:sans-sexe-ni-age"]
+    assert hyp["text"].startswith("HYPOTHÈSE") and hyp["source"].startswith(
+        "hors des documents sources (presse), non vérifié ici")
+    assert rows["cnam-c2sg-2021:a-la-marge"]["source"].endswith("(seed 000)")
+    notes18 = load_model("cnam-c2sg-2018").notes
+    assert ("nationale en 2019 : hors des documents sources (presse), non vérifié ici"
+            in notes18)
+    for mid in SIX:
+        text = open(load_model(mid).path, encoding="utf-8").read()
+        assert "ni stables ni importants" not in text and "Le modèle actuel n'utilise" not in text

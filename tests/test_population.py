@@ -136,7 +136,8 @@ def test_scoring_the_population_with_cnaf_2014(pop):
     assert s.select(pl.col("score").is_between(0, 1).all()).item()
     by = s.group_by("famille_type").agg(pl.col("score").mean())
     mean = dict(zip(by["famille_type"], by["score"]))
-    # Single parents carry the 'parent isolé' criterion: the highest mean score.
+    # No single-parent criterion (seed 003: "indirectement"), yet single parents have the highest
+    # mean score: months of activity, income per unit, RSA, rent burden.
     assert mean["monoparentale"] == max(mean.values())
 
 

@@ -110,7 +110,7 @@ def test_audit_page_table_charts_and_report_link(client):
 
 def test_models_pages(client):
     html = client.get("/models").text
-    assert "cnaf-2014" in html and "67&nbsp;reconstruits" in html
+    assert "cnaf-2014" in html and "65&nbsp;reconstruits" in html
     html = client.get("/models/cnaf-2014").text
     assert "Situation familiale" in html and "situation de famille" in html
     assert "reconstruit" in html and "Notre reconstruction (ajustement sous contraintes" in html

@@ -26,7 +26,7 @@ def test_simulator_page_french_with_provenance(client):
     assert r.status_code == 200
     html = r.text
     assert '<html lang="fr">' in html and "<h1>Simulateur</h1>" in html
-    assert "Coefficients NON officiels" in html and "67&nbsp;reconstruits" in html
+    assert "Coefficients NON officiels" in html and "65&nbsp;reconstruits" in html
     assert 'data-path="allocataire.age"' in html and 'data-special="enfants"' in html
     assert 'data-persona="nathalie"' in html
     _no_external_resources(html)
@@ -74,7 +74,7 @@ def test_export_site(cli, tmp_path):
     _no_external_resources(html)
     assert "/api/" not in html.replace('"api": "api/"', "")
     data = json.loads(re.search(r'id="site-data">(.*?)</script>', html, re.S).group(1))
-    assert data["models"]["cnaf-2014"]["coefficients_status"]["reconstructed"] == 67
+    assert data["models"]["cnaf-2014"]["coefficients_status"]["reconstructed"] == 65
     assert "nathalie" in data["personas"]
     assert "aucune donnée du foyer ne le quitte" in html
     model = json.loads((out / "models" / "cnaf-2014.json").read_text("utf-8"))
