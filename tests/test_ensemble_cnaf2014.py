@@ -9,9 +9,9 @@ import re
 import numpy as np
 import pytest
 
+from profilage.facts import check_model
 from profilage.models import load_model
 from profilage.models.ensemble import ensemble_path, load_ensemble
-from profilage.models.facts import check_model
 from profilage.reconstruct import ensemble as gen
 
 MODEL = "cnaf-2014"

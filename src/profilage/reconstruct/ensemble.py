@@ -17,10 +17,12 @@ with a hit-and-run sampler (Smith 1984) using the shrinkage procedure of slice s
   from the other coefficients; fact 4's epigraph variables are set to their smallest valid value;
 - the linear constraints on the other coefficients (directions, the box) give each line's chord
   exactly; every point tried on the chord is then checked against all the other constraints;
-- several independent chains start from the point model; each burns in with isotropic directions,
-  then draws its directions from the covariance of its own burn-in (rounding a thin set makes the
-  chain move; any fixed symmetric direction law keeps the uniform law invariant); members are
-  taken every ``THIN`` steps;
+- moves follow one coordinate, or all the modalities of one criterion together, or a random
+  direction: isotropic during the first half of the burn-in, then from the covariance of the
+  chain's own burn-in (rounding a thin set makes the chain move; any fixed symmetric direction
+  law keeps the uniform law invariant);
+- several independent chains start next to the point model; members are taken every ``THIN``
+  steps after ``BURN_IN``;
 - each member is rounded to 4 decimals and checked by the same code as ``profilage models check``;
   a member failing any fact after rounding is rejected and the chain continues to the next draw
   (the number of rejections is recorded in the method text and the ranges file).
@@ -51,8 +53,9 @@ SEED = 20261207
 SIZE = 100
 CHAINS = 20  # independent chains; SIZE / CHAINS members each
 BURN_IN = 600  # steps per chain before the first member (half isotropic, half adapted)
-THIN = 120  # steps between two members of a chain
-COORDINATE = 2 / 3  # share of moves along one coordinate (the rest: random directions)
+THIN = 300  # steps between two members of a chain
+COORDINATE = 1 / 2  # share of moves along one coordinate
+BLOCK = 1 / 4  # share of moves along all the modalities of one criterion (the rest: random)
 BOX = 2.0  # plausibility box for every non-reference coefficient (log-odds)
 DECIMALS = 4
 TOL = 1e-9  # the optimiser's solution sits on active constraints up to rounding noise
@@ -118,6 +121,11 @@ class Feasible:
         self.k = ANNUAL_SHARE * f7.w.sum()
         self.n_top = min(int(math.ceil(self.k)) + 1, n_prof)
         self.calls = 0
+        # criteria with several non-reference modalities (free-vector positions), for block moves
+        by: dict[str, list[int]] = {}
+        for i, (cid, _) in enumerate(p.keys):
+            by.setdefault(cid, []).append(i)
+        self.blocks = [np.array(v) for v in by.values() if len(v) > 1]
 
     def _linearise(self, funs: list[Callable]) -> tuple[np.ndarray, np.ndarray, list[Callable]]:
         """Linear rows on the free betas; the other constraints with their linear form if any."""
@@ -281,11 +289,17 @@ def hit_and_run(feas: Feasible, free: np.ndarray, rng: np.random.Generator, step
     nfree = len(free)
     z = feas.M @ free
     for _ in range(steps):
-        # moves along one coordinate (wide where other coefficients are squeezed) or along a
-        # random direction (from the burn-in's covariance once adapted)
-        if rng.random() < COORDINATE:
+        # moves along one coordinate (wide where other coefficients are squeezed), along all the
+        # modalities of one criterion at once (their published order is kept), or along a random
+        # direction (from the burn-in's covariance once adapted)
+        u = rng.random()
+        if u < COORDINATE:
             d = np.zeros(nfree)
             d[rng.integers(nfree)] = 1.0
+        elif u < COORDINATE + BLOCK:
+            d = np.zeros(nfree)
+            d[feas.blocks[rng.integers(len(feas.blocks))]] = 1.0
+            d /= np.linalg.norm(d)
         else:
             d = rng.standard_normal(nfree)
             if chol is not None:
@@ -330,7 +344,7 @@ def candidate(base: Model, keys: list[str], member_id: str, values: list[float])
 
 def facts_hold(model: Model) -> bool:
     """Every fact the model declares holds, by the code of ``profilage models check``."""
-    from profilage.models.facts import check_model
+    from profilage.facts import check_model
 
     return all(r["holds"] is True for r in check_model(model))
 
