@@ -13,7 +13,7 @@ from profilage.web import create_app  # noqa: E402
 
 @pytest.fixture(scope="module")
 def client():
-    return TestClient(create_app(), raise_server_exceptions=False)
+    return TestClient(create_app(), base_url="http://127.0.0.1", raise_server_exceptions=False)
 
 
 def _persona_json(name):
@@ -185,7 +185,8 @@ def test_serve_warns_when_not_loopback(monkeypatch):
                         or calls.append(app.state.allow_paths))
     res = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--port", "8123"])
     assert res.exit_code == 0, res.output
-    assert calls == [{"host": "0.0.0.0", "port": 8123, "log_level": "info"}, False]
+    assert calls == [{"host": "0.0.0.0", "port": 8123, "log_level": "info",
+                      "timeout_keep_alive": 5, "limit_concurrency": 200}, None]
     assert "not loopback only" in res.output.replace("\n", " ")
 
 
@@ -218,7 +219,7 @@ def test_deeply_nested_bodies_are_refused_with_the_field(depth, status):
 
     from profilage.web import create_app
 
-    c = TestClient(create_app(), raise_server_exceptions=False)
+    c = TestClient(create_app(), base_url="http://127.0.0.1", raise_server_exceptions=False)
     body = '{"model":"cnaf-2014","dossier":{"nom":' + '[' * depth + ']' * depth + '}}'
     r = c.post("/api/score", content=body * (20 if depth == 100_000 else 1),
                headers={"content-type": "application/json"})

@@ -16,15 +16,17 @@ from profilage.web import create_app  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def client():
-    return TestClient(create_app(), raise_server_exceptions=False)
-
-
-@pytest.fixture(scope="module")
 def population_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("pop") / "pop.parquet"
     generate_population(3000, seed=7).write_parquet(path)
     return path
+
+
+@pytest.fixture(scope="module")
+def client(population_file):
+    """A server started with ``--allow-paths`` the population's directory."""
+    return TestClient(create_app(allow_paths=population_file.parent), base_url="http://127.0.0.1",
+                      raise_server_exceptions=False)
 
 
 def test_api_audit_generated_equals_python(client):
@@ -68,7 +70,9 @@ def test_api_audit_path_and_errors(client, population_file):
                                         "budget_per_month": 100, "bootstrap": 0})
     assert r.status_code == 200 and r.json()["budget"]["selected"] == 100
     cases = [
-        ({"population": {"path": "/nope.parquet"}}, "population.path", "file not found"),
+        ({"population": {"path": "nope.parquet"}}, "population.path", "file not found"),
+        ({"population": {"path": "/etc/passwd"}}, "population.path", "only files inside"),
+        ({"population": {"path": "../../x.csv"}}, "population.path", "only files inside"),
         ({"population": {"households": 5}}, "population.households", "greater than or equal"),
         ({"population": {"households": 100, "path": "x"}}, "population", "either"),
         ({"population": {"households": 100}, "share": 2}, "share", "less than or equal"),
@@ -84,10 +88,13 @@ def test_api_audit_path_and_errors(client, population_file):
         assert d["field"] == field and needle in d["msg"], (body, d)
 
 
-def test_api_audit_no_paths_when_exposed(population_file):
-    c = TestClient(create_app(allow_paths=False))
-    r = c.post("/api/audit", json={"population": {"path": str(population_file)}})
-    assert r.status_code == 422 and "does not read files" in r.json()["detail"][0]["msg"]
+def test_api_audit_reads_no_path_by_default(population_file):
+    """Hostile: a page makes the browser post a local file's path; off unless --allow-paths."""
+    c = TestClient(create_app(), base_url="http://127.0.0.1")
+    r = c.post("/api/audit", json={"population": {"path": str(population_file)},
+                                   "by": ["household_id"]})
+    assert r.status_code == 422 and "reads no file named by a client" in r.json()["detail"][0]["msg"]
+    assert r.json()["detail"][0]["field"] == "population.path"
     assert 'name="path"' not in c.get("/audit").text
 
 

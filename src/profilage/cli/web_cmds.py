@@ -21,6 +21,11 @@ def _need_web() -> None:
                              "pip install 'profilage[web]'") from None
 
 
+#: Connections: idle keep-alive connections close after 5 s; beyond 200 open connections new
+#: ones get 503 (request bodies have their own time limit, web/limits.py).
+UVICORN_LIMITS = {"timeout_keep_alive": 5, "limit_concurrency": 200}
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -36,12 +41,24 @@ def serve(
     port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port."),
     workers: int = typer.Option(1, "--workers", min=1, max=64,
                                 help="Processus serveurs / server processes (charge élevée)."),
+    allow_paths: Path = typer.Option(None, "--allow-paths", help="Dossier dont l'audit peut lire "
+                                     "les fichiers nommés par un client (aucun par défaut) / "
+                                     "directory whose files API clients may name (none by "
+                                     "default)."),
+    trusted_host: list[str] = typer.Option(None, "--trusted-host", help="Nom d'hôte accepté en "
+                                           "plus de localhost et --host (répétable) / extra "
+                                           "accepted Host name (repeatable)."),
 ) -> None:
     """Lance le simulateur web et l'API / start the web simulator and the JSON API."""
     _need_web()
     import uvicorn
 
     from profilage.web import create_app
+
+    if allow_paths is not None and not allow_paths.is_dir():
+        raise ProfilageError("not a directory", field="--allow-paths", source=str(allow_paths))
+    root = str(allow_paths.resolve()) if allow_paths is not None else ""
+    hosts = [host, *(trusted_host or [])]
 
     if not is_loopback(host):
         err_console.print(f"[yellow]⚠ Attention : le serveur écoute sur {host}, pas seulement sur "
@@ -53,12 +70,13 @@ def serve(
     if workers > 1:  # uvicorn needs an import string to start several processes
         import os
 
-        os.environ["PROFILAGE_ALLOW_PATHS"] = "1" if is_loopback(host) else "0"
+        os.environ["PROFILAGE_ALLOW_PATHS"] = root
+        os.environ["PROFILAGE_TRUSTED_HOSTS"] = ",".join(hosts)
         uvicorn.run("profilage.web.app:create_app_from_env", factory=True, host=host, port=port,
-                    workers=workers, log_level="info")
+                    workers=workers, log_level="info", **UVICORN_LIMITS)
         return
-    uvicorn.run(create_app(allow_paths=is_loopback(host)), host=host, port=port,
-                log_level="info")
+    uvicorn.run(create_app(allow_paths=root or None, hosts=hosts), host=host, port=port,
+                log_level="info", **UVICORN_LIMITS)
 
 
 def export_site(

@@ -13,66 +13,32 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from profilage import __version__
 from profilage.errors import ProfilageError
-from profilage.web.limits import NestingLimit, send_body_error
+from profilage.web.limits import BodyLimit
+from profilage.web.security import Security, trusted_hosts
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
-MAX_BODY = 1_000_000  # bytes; a dossier is a few kB
 
 log = logging.getLogger("profilage.web")
 
 
-class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes with 413, before they are parsed."""
-
-    def __init__(self, app, limit: int = MAX_BODY):
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        headers = dict(scope.get("headers") or [])
-        length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
-            return await self._too_large(send)
-        seen = 0
-
-        async def limited_receive():
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await self._too_large(send)
-
-    async def _too_large(self, send):
-        await send_body_error(send, 413, f"request body too large (limit {self.limit} bytes)",
-                              "too_large")
-
-
-class _TooLarge(Exception):
-    pass
-
-
 def create_app_from_env() -> FastAPI:
-    """Factory for ``profilage serve --workers N`` (each process builds its app; whether file
-    paths are accepted comes from the parent, which knows the listening address)."""
+    """Factory for ``profilage serve --workers N``: each process builds its app from what the
+    parent put in the environment (the directory clients may read, the trusted host names)."""
     import os
 
-    return create_app(allow_paths=os.environ.get("PROFILAGE_ALLOW_PATHS") == "1")
+    hosts = [h for h in os.environ.get("PROFILAGE_TRUSTED_HOSTS", "").split(",") if h]
+    return create_app(allow_paths=os.environ.get("PROFILAGE_ALLOW_PATHS") or None, hosts=hosts)
 
 
-def create_app(*, allow_paths: bool = True) -> FastAPI:
+def create_app(*, allow_paths: str | Path | None = None,
+               hosts: list[str] | tuple[str, ...] | None = None) -> FastAPI:
     """Build the app. No CORS middleware: browsers refuse cross-origin reads (CORS closed).
 
-    ``allow_paths``: the audit may read a population file named by the client (``serve`` turns
-    it off when listening beyond loopback)."""
+    ``allow_paths``: a directory whose Parquet/CSV files the audit may read when a client names
+    them (``serve --allow-paths DIR``); by default clients name no file at all.
+    ``hosts``: host names accepted in the Host header besides loopback names (the ``--host``
+    the server listens on, ``--trusted-host``); see :mod:`profilage.web.security`."""
     from contextlib import asynccontextmanager
 
     from profilage.web import api, audit_api, pages
@@ -143,17 +109,11 @@ def create_app(*, allow_paths: bool = True) -> FastAPI:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(Exception)
-    async def _internal(request: Request, exc: Exception):
-        log.error("internal error on %s %s: %s", request.method, request.url.path,
-                  type(exc).__name__)
-        return JSONResponse({"detail": "erreur interne / internal error"}, status_code=500)
-
-    app.state.allow_paths = allow_paths
+    app.state.allow_paths = Path(allow_paths).resolve() if allow_paths else None
     app.include_router(api.router)
     app.include_router(audit_api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(NestingLimit)  # inner: sees bodies BodyLimit has already capped
     app.add_middleware(BodyLimit)
+    app.add_middleware(Security, hosts=trusted_hosts(hosts))  # outermost: Host, type, headers
     return app

@@ -3,10 +3,11 @@ Parquet/CSV file on the server when the app allows paths), a model and a control
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from profilage.errors import ProfilageError
 from profilage.web.api import UserInputError, resolve_model
@@ -25,8 +26,9 @@ class PopulationSpec(BaseModel):
                                    description="Foyers synthétiques à générer / households.")
     seed: int = Field(0, ge=0, le=2**31 - 1)
     reference_month: str = Field("2024-03", pattern=r"^\d{4}-\d{2}$")
-    path: str | None = Field(None, max_length=4096, description="Parquet/CSV on the server "
-                             "(only when the server listens on loopback).")
+    path: str | None = Field(None, max_length=4096, description="Parquet/CSV on the server, "
+                             "inside the directory given to `serve --allow-paths DIR` (refused "
+                             "otherwise).")
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -48,6 +50,21 @@ class AuditRequest(BaseModel):
     ensemble: bool = Field(False, description="Plages sur l'ensemble de reconstructions du modèle "
                            "et conclusions robustes / ranges over the model's ensemble.")
 
+    @field_validator("by")
+    @classmethod
+    def _declared_groups(cls, v: list[str] | None) -> list[str] | None:
+        """Only the built-in, low-cardinality group columns: a population column such as a
+        name or an account number must never come back as group labels."""
+        from profilage.audit import BUILTIN_GROUPS
+
+        for c in v or []:
+            if c not in BUILTIN_GROUPS:
+                raise ValueError(f"{c[:60]!r} is not a declared group column (allowed: "
+                                 + ", ".join(BUILTIN_GROUPS) + ")")
+        if v and len(set(v)) != len(v):
+            raise ValueError("each group column may be given once")
+        return v
+
     @model_validator(mode="after")
     def _budget(self):
         if self.budget_per_month is not None and self.share is not None:
@@ -64,19 +81,34 @@ def _loc_for(field: str | None) -> list[str]:
     return ["body", {"bootstrap": "bootstrap"}.get(name, name)]
 
 
-def run(req: AuditRequest, *, allow_paths: bool):
-    """The audit result and a label for its population; user errors name the body field."""
+def allowed_file(name: str, root: Path | None) -> Path:
+    """The file a client names, if it is a Parquet/CSV file inside ``root`` (after resolving
+    ``..`` and symbolic links); a 422 on ``population.path`` otherwise."""
+    loc = ["body", "population", "path"]
+    if root is None:
+        raise UserInputError(loc, "this server reads no file named by a client (start it with "
+                             "`profilage serve --allow-paths DIR` to allow one directory); "
+                             "generate a population instead")
+    p = Path(name)
+    p = (p if p.is_absolute() else root / p).resolve()
+    if not p.is_relative_to(root):
+        raise UserInputError(loc, f"only files inside {root} may be read (serve --allow-paths)")
+    if p.suffix.lower() not in (".parquet", ".csv"):
+        raise UserInputError(loc, "expected a .parquet or .csv file")
+    return p
+
+
+def run(req: AuditRequest, *, allow_paths: Path | None):
+    """The audit result and a label for its population; user errors name the body field.
+
+    ``allow_paths``: the directory clients may name files in (None: no file at all)."""
     from profilage.audit import read_population, run_audit
 
     m = resolve_model(req.model, ["body", "model"])
     spec = req.population
     try:
         if spec.path is not None:
-            if not allow_paths:
-                raise UserInputError(["body", "population", "path"], "this server does not read "
-                                     "files named by clients (it is not on loopback); generate "
-                                     "a population instead")
-            pop = read_population(spec.path)
+            pop = read_population(allowed_file(spec.path, allow_paths))
             label = spec.path
         else:
             from profilage.population import generate_population

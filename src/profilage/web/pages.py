@@ -3,7 +3,6 @@ audit. The household form is scored by ``/api/explain``; the pages load nothing 
 
 from __future__ import annotations
 
-import html
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -170,8 +169,9 @@ def audit_report(request: Request, lang: str | None = None, model: str = "cnaf-2
         req = _audit_request(model, households, seed, path if allow else None, share_pct,
                              bootstrap, lg, ensemble)
         result, label = run_audit_request(req, allow_paths=allow)
-    except (UserInputError, ValidationError) as e:
-        return HTMLResponse(f"<p>{html.escape(_error_text(e, lg))}</p>", status_code=422)
+    except (UserInputError, ValidationError) as e:  # escaped by the template (autoescape)
+        ctx = base_context(lg, other_lang_url=_switch_url(request, lg), error=_error_text(e, lg))
+        return HTMLResponse(render("error.html", ctx), status_code=422)
     body = render_report(result, label, lg)
     name = f"rapport-audit-{result.model.id}.html"
     return Response(body.encode("utf-8"), media_type="text/html; charset=utf-8",
