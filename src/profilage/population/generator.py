@@ -68,8 +68,10 @@ def parse_reference_month(value: str | dt.date) -> dt.date:
                                  ) from None
     # Birth dates and CAF history are drawn back from the month: it must leave room for them
     # (found by the API fuzz test: month 0001-01 made the generator index out of bounds).
-    if not dt.date(1990, 1, 1) <= ref <= dt.date(2100, 12, 1):
-        raise ProfilageError(f"month {ref.year:04d}-{ref.month:02d} is outside 1990-01..2100-12",
+    from profilage.dates import RANGE_TEXT, in_range
+
+    if not in_range(ref):
+        raise ProfilageError(f"month {ref.year:04d}-{ref.month:02d} is outside {RANGE_TEXT}",
                              field="reference_month")
     return ref
 
@@ -118,10 +120,11 @@ def _geometric_months(rng: np.random.Generator, mean, n: int) -> np.ndarray:
     return (rng.geometric(np.broadcast_to(p, (n,))) - 1).astype(np.int64)
 
 
-# Days since 1970-01-01 of the first day of each month since January 1850 (lookup table: an
-# integer gather is several times faster than datetime64 conversions on millions of rows).
+# Days since 1970-01-01 of the first day of each month, January 1850 to December 2100 (the last
+# reference month accepted, profilage.dates). A lookup table: an integer gather is several times
+# faster than datetime64 conversions on millions of rows.
 _MONTH0 = (1850 - 1970) * 12
-_MONTH_START = (np.arange(_MONTH0, 2100 * 12 - 1970 * 12).astype("datetime64[M]")
+_MONTH_START = (np.arange(_MONTH0, 2101 * 12 - 1970 * 12).astype("datetime64[M]")
                 .astype("datetime64[D]").astype(np.int32))
 
 
