@@ -24,3 +24,57 @@ def test_generate_cli_reference_month_2100_12(cli, tmp_path):
             "--out", str(out))
     assert r.returncode == 0, r.stderr
     assert out.is_file()
+
+
+@pytest.mark.parametrize("dossier,field,needle", [
+    ({"reference_month": "0001-01", "enfants": [{"age": 30}]}, "reference_month",
+     "0001-01 is outside 1990-01..2100-12"),
+    ({"reference_month": "0030-06", "enfants": [{"age": 3}]}, "reference_month", "outside"),
+    ({"reference_month": "9999-12"}, "reference_month", "outside"),
+    ({"reference_month": "2023-12", "historique": {"separation": "9999-12"}},
+     "historique.separation", "9999-12 is after the reference month 2023-12"),
+    ({"reference_month": "2023-12", "historique": {"dernier_contact": "2024-01-15"}},
+     "historique.dernier_contact", "after the reference month"),
+    ({"reference_month": "2023-12", "enfants": [{"age": 2}, {"date_naissance": "2024-02"}]},
+     "enfants[1].date_naissance", "after the reference month"),
+    ({"reference_month": "2023-12", "conjoint": {"date_naissance": "2030-01"}},
+     "conjoint.date_naissance", "after the reference month"),
+])
+def test_dossier_dates_checked_against_the_reference_month(dossier, field, needle, cli, tmp_path):
+    """Points 6-7: years 0001-0030 with a child by age raised inside the engine (500); an event
+    after the reference month counted as recent."""
+    import json
+
+    from profilage.dossier import parse_dossier
+    from profilage.errors import DossierError
+
+    with pytest.raises(DossierError) as e:
+        parse_dossier(dossier)
+    assert e.value.field == field and needle in e.value.message
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(dossier))
+    r = cli("score", str(path))
+    assert r.returncode == 2 and field in r.stderr and needle in r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_event_in_the_reference_month_is_accepted():
+    from profilage.dossier import parse_dossier
+
+    d = parse_dossier({"reference_month": "2023-12", "historique": {"separation": "2023-12-31",
+                                                                   "changement_adresse": "jamais"}})
+    assert d.historique.separation.year == 2023
+
+
+def test_store_and_retention_dates_use_the_same_range(cli, tmp_path):
+    """Point 7: store months and retention dates 0001 and 9999 were accepted."""
+    store, pop = tmp_path / "s.duckdb", tmp_path / "p.parquet"
+    assert cli("population", "generate", "--households", "100", "--out", str(pop)).returncode == 0
+    assert cli("store", "add-population", str(pop), "--store", str(store)).returncode == 0
+    for args, field in ((["run", "--month", "0001-01"], "--month"),
+                        (["run", "--month", "9999-12"], "--month"),
+                        (["retention", "end", "1", "9999-12-31"], "DATE"),
+                        (["retention", "apply", "--as-of", "0001-01-01"], "--as-of")):
+        r = cli(*args, "--store", str(store))
+        assert r.returncode == 2, (args, r.stderr)
+        assert field in r.stderr and "outside 1990-01..2100-12" in r.stderr, (args, r.stderr)

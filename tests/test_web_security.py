@@ -234,3 +234,58 @@ def test_slow_or_partial_body_times_out():
     sent = asyncio.run(run())
     assert sent[0]["status"] == 408 and not reached
     assert b"not received within 0.2 s" in sent[1]["body"]
+
+
+def test_one_bad_dossier_in_a_batch_fails_alone():
+    """Point 5: a dossier that breaks scoring (the issue's: reference month 0001-01 and a child
+    given by age, built here without validation as a validation gap would let it through) was
+    batched with other clients' dossiers and failed them all."""
+    import asyncio
+    import datetime as dt
+
+    from profilage.dossier import Dossier, Enfant
+    from profilage.models import load_model
+    from profilage.personas import available_personas
+    from profilage.scoring import score_dossier
+    from profilage.web.batching import ScoreBatcher
+
+    bad = Dossier.model_construct(reference_month=dt.date(1, 1, 1), enfants=[Enfant(age=30)])
+    m = load_model("cnaf-2014")
+    names = available_personas() * 4
+    b = ScoreBatcher()
+
+    async def go():
+        jobs = [b.score(n, m) for n in names]
+        jobs.insert(5, b.score(bad, m))
+        return await asyncio.gather(*jobs, return_exceptions=True)
+
+    got = asyncio.run(go())
+    assert isinstance(got.pop(5), ValueError)
+    want = {n: score_dossier(n, m)["score"] for n in set(names)}
+    assert [g["score"] for g in got] == [want[n] for n in names]
+    assert not b._draining and not b._pending
+
+
+def test_hostile_dossier_is_a_422_and_concurrent_requests_are_scored(client):
+    """The same dossier through the API, among concurrent innocent requests: its own 422 naming
+    the field, 200 for all the others."""
+    import asyncio
+
+    import httpx
+
+    hostile = {"reference_month": "0001-01", "enfants": [{"age": 30}]}
+
+    async def go():
+        transport = httpx.ASGITransport(app=client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+            reqs = [c.post("/api/score", json={"dossier": "abel"}) for _ in range(30)]
+            for i in range(0, 30, 6):
+                reqs.insert(i, c.post("/api/score", json={"dossier": hostile}))
+            return await asyncio.gather(*reqs)
+
+    res = asyncio.run(go())
+    bad = [r for r in res if r.status_code != 200]
+    assert len(bad) == 5 and all(r.status_code == 422 for r in bad)
+    assert {r.json()["detail"][0]["field"] for r in bad} == {"dossier.reference_month"}
+    assert "outside 1990-01..2100-12" in bad[0].json()["detail"][0]["msg"]
+    assert [round(r.json()["score"], 3) for r in res if r.status_code == 200] == [0.838] * 30

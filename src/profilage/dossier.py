@@ -220,12 +220,40 @@ def parse_dossier(data: Any, *, source: str | None = None) -> Dossier:
         ctx = {k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, (int, float, str))}
         raise DossierError(msg, field=_path(loc), source=source, kind=err["type"],
                            ctx=ctx) from None
+    _check_dates(d, source)
     couple_status = d.situation_familiale in ("marie", "pacse", "concubinage")
     if couple_status and "conjoint" in d.model_fields_set and d.conjoint is None:
         raise DossierError(f"situation_familiale {d.situation_familiale!r} needs a conjoint "
                            "(give one, or leave conjoint out if unknown)",
                            field="conjoint", source=source, kind="needs_conjoint")
     return d
+
+
+def _check_dates(d: Dossier, source: str | None) -> None:
+    """The reference month within the range every entry point accepts; no birth or event after
+    the reference month (an event dated in the future would count as recent)."""
+    from profilage.dates import RANGE_TEXT, in_range
+
+    ref = d.reference_month.replace(day=1)
+    if not in_range(ref):
+        raise DossierError(f"{ref.year:04d}-{ref.month:02d} is outside {RANGE_TEXT}",
+                           field="reference_month", source=source, kind="month_range")
+    dates: list[tuple[str, dt.date | None]] = [("allocataire.date_naissance",
+                                                d.allocataire.date_naissance)]
+    if d.conjoint is not None:
+        dates.append(("conjoint.date_naissance", d.conjoint.date_naissance))
+    dates += [(f"enfants[{i}].date_naissance", e.date_naissance)
+              for i, e in enumerate(d.enfants or [])]
+    dates += [(f"historique.{k}", getattr(d.historique, k)) for k in
+              ("inscription_caf", "changement_adresse", "changement_loyer", "dernier_contact",
+               "separation")]
+    for field, v in dates:
+        if v is not None and v != NEVER and v.replace(day=1) > ref:
+            raise DossierError(f"{v.year:04d}-{v.month:02d} is after the reference month "
+                               f"{ref:%Y-%m}", field=field, source=source, kind="after_reference")
+        if v is not None and v != NEVER and v.year < 1850:
+            raise DossierError(f"{v.year:04d}-{v.month:02d} is before 1850", field=field,
+                               source=source, kind="before_1850")
 
 
 def load_dossier(path: str | Path) -> Dossier:

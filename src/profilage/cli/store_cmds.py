@@ -225,10 +225,13 @@ def history(
 
 
 def _date(s: str, field: str) -> dt.date:
+    from profilage.dates import check_month
+
     try:
-        return dt.date.fromisoformat(s)
+        d = dt.date.fromisoformat(s)
     except ValueError:
         raise ProfilageError(f"date must be YYYY-MM-DD, got {s!r}", field=field) from None
+    return check_month(d, field)
 
 
 def bench(

@@ -209,7 +209,9 @@ def parse_month(month: str) -> dt.date:
         d = dt.datetime.strptime(month, "%Y-%m").date()
     except ValueError:
         raise ProfilageError(f"month must be YYYY-MM, got {month!r}", field="--month") from None
-    return d
+    from profilage.dates import check_month
+
+    return check_month(d, "--month")
 
 
 def _population(con: duckdb.DuckDBPyConnection, name: str | None) -> tuple[str, str, int]:

@@ -6,6 +6,10 @@ the server scores the requests that arrive together in one vectorised pass
 request waiting, scores them in a worker thread, answers them, and starts again. Under light load
 a batch is one request (no added latency); under heavy load batches grow and throughput follows.
 Results are identical to scoring one by one (tested).
+
+A batch that fails is scored again one dossier at a time, so each request gets its own answer:
+a bad dossier its error (422), the others their scores. One client's input never fails another
+client's request.
 """
 
 from __future__ import annotations
@@ -53,16 +57,39 @@ class ScoreBatcher:
                     try:
                         results = await asyncio.to_thread(
                             score_dossiers_json, [g[0] for g in group], group[0][1])
-                    except Exception as e:  # noqa: BLE001 - handed to each waiting request
-                        for _, _, fut in group:
-                            if not fut.done():
-                                fut.set_exception(e)
+                    except Exception as e:  # noqa: BLE001 - per item below
+                        if len(group) == 1:
+                            _settle(group[0][2], exc=e)
+                        else:
+                            await asyncio.to_thread(_one_by_one, group)
                         continue
                     for (_, _, fut), res in zip(group, results):
-                        if not fut.done():
-                            fut.set_result(res)
+                        _settle(fut, res)
         finally:
             self._draining = False
+
+
+def _settle(fut: asyncio.Future, result: Any = None, exc: BaseException | None = None) -> None:
+    """Resolve a request's future (from the event loop's thread)."""
+    if fut.done():
+        return
+    if exc is not None:
+        fut.set_exception(exc)
+    else:
+        fut.set_result(result)
+
+
+def _one_by_one(group: list) -> None:
+    """Score each dossier of a failed batch alone (in the worker thread); each future gets its
+    own result or its own exception."""
+    from profilage.scoring import score_dossiers_json
+
+    for dossier, model, fut in group:
+        try:
+            res, exc = score_dossiers_json([dossier], model)[0], None
+        except Exception as e:  # noqa: BLE001 - this request's own error
+            res, exc = None, e
+        fut.get_loop().call_soon_threadsafe(_settle, fut, res, exc)
 
 
 batcher = ScoreBatcher()
