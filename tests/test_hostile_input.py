@@ -78,3 +78,32 @@ def test_store_and_retention_dates_use_the_same_range(cli, tmp_path):
         r = cli(*args, "--store", str(store))
         assert r.returncode == 2, (args, r.stderr)
         assert field in r.stderr and "outside 1990-01..2100-12" in r.stderr, (args, r.stderr)
+
+
+def test_audit_by_a_column_twice_is_a_clear_error(cli, tmp_path):
+    """Point 6: ``by: ["rsa", "rsa"]`` was a 500 (a duplicate column in the intersection)."""
+    from profilage.population import generate_population
+
+    pop = tmp_path / "p.parquet"
+    generate_population(500, seed=1).write_parquet(pop)
+    r = cli("audit", "--population", str(pop), "--by", "rsa,rsa", "--bootstrap", "0")
+    assert r.returncode == 2 and "--by" in r.stderr and "'rsa' given twice" in r.stderr
+
+
+def test_empty_population_is_a_clear_error(cli, tmp_path):
+    """Points 6 and 12: a CSV with a header and no rows (argmax of an empty sequence, exit 1)."""
+    from fastapi.testclient import TestClient
+
+    from profilage.web import create_app
+
+    csv = tmp_path / "vide.csv"
+    csv.write_text("household_id,alloc_age\n")
+    for args in (["audit", "--population", str(csv)],
+                 ["report", "--population", str(csv), "--out", str(tmp_path / "r.html")]):
+        r = cli(*args)
+        assert r.returncode == 2, r.stderr
+        assert "--population: the population has no household" in r.stderr
+    c = TestClient(create_app(allow_paths=tmp_path), base_url="http://127.0.0.1")
+    r = c.post("/api/audit", json={"population": {"path": "vide.csv"}})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "population.path"
+    assert "no household" in r.json()["detail"][0]["msg"]

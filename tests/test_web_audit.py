@@ -78,7 +78,8 @@ def test_api_audit_path_and_errors(client, population_file):
         ({"population": {"households": 100}, "share": 2}, "share", "less than or equal"),
         ({"population": {"households": 100}, "share": 0.1, "budget_per_month": 3}, "(body)",
          "not both"),
-        ({"population": {"households": 100}, "by": ["nope"]}, "by", "unknown group column"),
+        ({"population": {"households": 100}, "by": ["nope"]}, "by", "not a declared group column"),
+        ({"population": {"households": 100}, "by": ["rsa", "rsa"]}, "by", "given once"),
         ({"population": {"households": 100}, "model": "nope"}, "model", "unknown model"),
     ]
     for body, field, needle in cases:
@@ -91,8 +92,7 @@ def test_api_audit_path_and_errors(client, population_file):
 def test_api_audit_reads_no_path_by_default(population_file):
     """Hostile: a page makes the browser post a local file's path; off unless --allow-paths."""
     c = TestClient(create_app(), base_url="http://127.0.0.1")
-    r = c.post("/api/audit", json={"population": {"path": str(population_file)},
-                                   "by": ["household_id"]})
+    r = c.post("/api/audit", json={"population": {"path": str(population_file)}})
     assert r.status_code == 422 and "reads no file named by a client" in r.json()["detail"][0]["msg"]
     assert r.json()["detail"][0]["field"] == "population.path"
     assert 'name="path"' not in c.get("/audit").text

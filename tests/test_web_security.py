@@ -289,3 +289,36 @@ def test_hostile_dossier_is_a_422_and_concurrent_requests_are_scored(client):
     assert {r.json()["detail"][0]["field"] for r in bad} == {"dossier.reference_month"}
     assert "outside 1990-01..2100-12" in bad[0].json()["detail"][0]["msg"]
     assert [round(r.json()["score"], 3) for r in res if r.status_code == 200] == [0.838] * 30
+
+
+def test_audit_budget_of_groups_and_bootstrap_draws(client):
+    """Point 4: 200,000 households, 2,000 draws and the ten built-in groups asked for 52,068
+    groups x 2,000 draws (5.5 GB); now a 422 that says the limit, before any draw."""
+    from profilage.audit import BUILTIN_GROUPS
+
+    body = {"population": {"households": 20_000}, "bootstrap": 2000, "by": list(BUILTIN_GROUPS)}
+    r = client.post("/api/audit", json=body)
+    assert r.status_code == 422
+    d = r.json()["detail"][0]
+    assert d["field"] == "by" and "over the limit of 1000" in d["msg"], d
+    body = {"population": {"households": 20_000}, "bootstrap": 2000,
+            "by": ["famille_type", "tranche_age", "decile_revenu_uc", "sexe_allocataire"]}
+    r = client.post("/api/audit", json=body)
+    assert r.status_code == 422
+    d = r.json()["detail"][0]
+    assert d["field"] == "bootstrap" and "over the limit of 500000" in d["msg"], d
+    body["bootstrap"] = 100
+    assert client.post("/api/audit", json=body).status_code == 200
+    r = client.post("/api/audit", json={"population": {"households": 200_001}})
+    assert r.status_code == 422 and "200000" in r.json()["detail"][0]["msg"]
+
+
+def test_cli_audit_budget_says_the_limit(cli, tmp_path):
+    from profilage.population import generate_population
+
+    pop = tmp_path / "p.parquet"
+    generate_population(20_000, seed=2).write_parquet(pop)
+    r = cli("audit", "--population", str(pop), "--bootstrap", "10000", "--by",
+            "famille_type,tranche_age,decile_revenu_uc,sexe_allocataire,rsa")
+    assert r.returncode == 2, r.stderr
+    assert "--bootstrap" in r.stderr and "over the limit of 5000000" in r.stderr

@@ -116,7 +116,7 @@ def run_audit(population: pl.DataFrame | pl.LazyFrame | str | Path,
               share: float | None = None, threshold: float | None = None,
               quota_by: str | None = None, by: str | list[str] | None = None,
               reference: dict | None = None, n_boot: int = 200, seed: int = 0,
-              ensemble: bool = False) -> AuditResult:
+              ensemble: bool = False, limits: dict | None = None) -> AuditResult:
     """Score ``population``, select the month's controls and build the group table.
 
     ``budget`` is the number of controls per month (default: 166,000 a year scaled to the
@@ -124,6 +124,8 @@ def run_audit(population: pl.DataFrame | pl.LazyFrame | str | Path,
     groups; ``reference`` maps a grouping (``"famille_type"``) to its reference group label;
     ``ensemble`` adds, per group, the range of its figures over the model's ensemble of
     reconstructions, and plain-French conclusions (:mod:`profilage.audit.ensemble`).
+    ``limits``: ``max_groups`` and ``max_boot_cells`` for :func:`group_table` (the web API's
+    are lower than the command line's).
     """
     m = load_model(model)
     ens = resolve_ensemble(m) if ensemble else None
@@ -142,8 +144,11 @@ def run_audit(population: pl.DataFrame | pl.LazyFrame | str | Path,
             raise
         raise ProfilageError(f"cannot read table: {str(e).splitlines()[0]}",
                              field="--population", source=from_file) from None
+    if frame.height == 0:
+        raise ProfilageError("the population has no household (no row)", field="--population")
     selected = select(frame, sel)
-    table = group_table(selected, specs, reference=reference, n_boot=n_boot, seed=seed)
+    table = group_table(selected, specs, reference=reference, n_boot=n_boot, seed=seed,
+                        **(limits or {}))
     concl = None
     if ens is not None:
         table = audit_ranges(selected, coded, ens, sel, specs, table)

@@ -20,6 +20,13 @@ from profilage.errors import ProfilageError
 BAND = (0.8, 1.25)
 SEP = " × "
 
+#: Limits on one group table. Groups per grouping: a table of tens of thousands of rows is no
+#: longer a disparity audit (and the intersection of ten columns reaches 52,000). Bootstrap cells
+#: (draws x groups, summed over the groupings): each cell costs about 40 bytes at once (the
+#: multinomial draws and the rates), so 5 million cells is about 200 MB.
+MAX_GROUPS = 10_000
+MAX_BOOT_CELLS = 5_000_000
+
 
 def _label(v) -> str:
     if v is None:
@@ -42,6 +49,9 @@ def parse_by(by: str | list | None, columns: list[str], default: list[str]) -> l
     cols = [c.strip() for c in (by.split(",") if isinstance(by, str) else by) if c.strip()]
     if not cols:
         raise ProfilageError("expected one or more column names", field="--by")
+    twice = next((c for i, c in enumerate(cols) if c in cols[:i]), None)
+    if twice is not None:
+        raise ProfilageError(f"group column {twice!r} given twice", field="--by")
     hidden = {"household_id", "month", "score", "score_low", "score_high", "logit_low",
               "logit_high", "revenu_disponible_uc"}
     for c in cols:
@@ -55,9 +65,14 @@ def parse_by(by: str | list | None, columns: list[str], default: list[str]) -> l
 
 
 def group_table(df: pl.DataFrame, specs: list[list[str]], *, reference: dict | None = None,
-                n_boot: int = 200, seed: int = 0, score: str = "score") -> pl.DataFrame:
+                n_boot: int = 200, seed: int = 0, score: str = "score",
+                max_groups: int = MAX_GROUPS, max_boot_cells: int = MAX_BOOT_CELLS
+                ) -> pl.DataFrame:
     """One row per (grouping, group) from a frame with ``selected``, ``random_selected``,
-    ``top_decile`` and the score; see the module docstring for the intervals."""
+    ``top_decile`` and the score; see the module docstring for the intervals.
+
+    More than ``max_groups`` groups in one grouping, or more than ``max_boot_cells`` bootstrap
+    draws x groups in all, is refused before any draw, with the limit in the message."""
     reference = reference or {}
     n_total = df.height
     overall_sel = int(df["selected"].sum())
@@ -68,12 +83,24 @@ def group_table(df: pl.DataFrame, specs: list[list[str]], *, reference: dict | N
     # grouping (and intersection) is then summed from this small table.
     all_cols = list(dict.fromkeys(c for spec in specs for c in spec))
     base = _cells(df, all_cols, score)
+    tables = []
     for spec in specs:
-        by_name = SEP.join(spec)
         cells = (base.group_by(spec).agg(pl.col("households", "selected", "random_selected",
                                                 "top_decile", "score_sum", "score_n").sum())
                  .with_columns(mean_score=pl.col("score_sum") / pl.col("score_n"))
                  .sort(spec, nulls_last=True))
+        if cells.height > max_groups:
+            raise ProfilageError(f"{SEP.join(spec)} makes {cells.height} groups, over the limit "
+                                 f"of {max_groups}: group by fewer or coarser columns",
+                                 field="--by")
+        tables.append((spec, cells))
+    n_cells = n_boot * sum(c.height for _, c in tables)
+    if n_cells > max_boot_cells:
+        raise ProfilageError(f"{n_boot} bootstrap draws x {n_cells // n_boot} groups = {n_cells} "
+                             f"cells, over the limit of {max_boot_cells}: lower the bootstrap "
+                             "or group by fewer columns", field="--bootstrap")
+    for spec, cells in tables:
+        by_name = SEP.join(spec)
         labels = [SEP.join(_group_label(c, r[c]) for c in spec) for r in cells.iter_rows(named=True)]
         hh = cells["households"].to_numpy().astype(np.int64)
         se = cells["selected"].to_numpy().astype(np.int64)

@@ -3,6 +3,7 @@ Parquet/CSV file on the server when the app allows paths), a model and a control
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,6 +17,12 @@ from profilage.web.jsonsafe import json_response
 router = APIRouter(prefix="/api", tags=["api"])
 
 MAX_GENERATED = 200_000  # households generated per request (about 10 s on one core)
+#: Budget of one request's group table: groups per grouping, and bootstrap draws x groups
+#: (500,000 cells is about 20 MB). Beyond: a 422 that says the limit.
+API_LIMITS = {"max_groups": 1_000, "max_boot_cells": 500_000}
+#: Audits run at once (each holds its population, up to MAX_GENERATED households, in memory);
+#: more requests wait their turn.
+AUDIT_SLOTS = threading.BoundedSemaphore(2)
 
 
 class PopulationSpec(BaseModel):
@@ -102,9 +109,14 @@ def run(req: AuditRequest, *, allow_paths: Path | None):
     """The audit result and a label for its population; user errors name the body field.
 
     ``allow_paths``: the directory clients may name files in (None: no file at all)."""
+    m = resolve_model(req.model, ["body", "model"])
+    with AUDIT_SLOTS:
+        return _run(req, m, allow_paths)
+
+
+def _run(req: AuditRequest, m, allow_paths: Path | None):
     from profilage.audit import read_population, run_audit
 
-    m = resolve_model(req.model, ["body", "model"])
     spec = req.population
     try:
         if spec.path is not None:
@@ -125,7 +137,7 @@ def run(req: AuditRequest, *, allow_paths: Path | None):
                          + f", tirage n° {spec.seed}, {spec.reference_month}")
         result = run_audit(pop, m, budget=req.budget_per_month, share=req.share,
                            by=req.by or None, n_boot=req.bootstrap, seed=req.seed,
-                           ensemble=req.ensemble)
+                           ensemble=req.ensemble, limits=API_LIMITS)
     except ProfilageError as e:
         loc = _loc_for(e.field)
         if loc == ["body", "population"]:
