@@ -107,3 +107,37 @@ def test_empty_population_is_a_clear_error(cli, tmp_path):
     r = c.post("/api/audit", json={"population": {"path": "vide.csv"}})
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "population.path"
     assert "no household" in r.json()["detail"][0]["msg"]
+
+
+def test_nan_inf_and_negative_inputs_are_unknown_or_refused(cli, tmp_path):
+    """Point 7: NaN matched the top bin, negative ages and -inf the lowest one."""
+    import math
+
+    import polars as pl
+
+    from profilage.audit import prepare
+    from profilage.population import generate_population
+
+    pop = generate_population(6, 1).with_columns(
+        alloc_revenu_mensuel=pl.Series([math.nan, math.inf, -math.inf, -5.0, 1000.0, 1000.0]),
+        alloc_age=pl.Series([30, 30, 40, 50, -3, 60], dtype=pl.Int32),
+        alloc_date_naissance=pl.lit(None, dtype=pl.Date))
+    scored = prepare(pop, "cnaf-2014")
+    # rows 0-4 have an unknown input: an interval, never a point as if the value were real
+    assert (scored["score_low"] < scored["score_high"]).to_list() == [True] * 5 + [False]
+    # a table of model inputs: refused, naming the column
+    feats = tmp_path / "f.parquet"
+    src = tmp_path / "p.parquet"
+    generate_population(50, 2).write_parquet(src)
+    assert cli("features", "export", str(src), "--out", str(feats)).returncode == 0
+    table = pl.read_parquet(feats)
+    for col, value, needle in (("taux_effort", math.nan, "NaN or infinite"),
+                               ("revenu_par_uc", -math.inf, "NaN or infinite"),
+                               ("age_allocataire", -3, "below the minimum 0")):
+        bad = tmp_path / f"bad_{col}.parquet"
+        table.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(value)
+                           .otherwise(pl.col(col)).cast(table.schema[col]).alias(col)
+                           ).write_parquet(bad)
+        r = cli("score", str(bad), "--out", str(tmp_path / "o.parquet"))
+        assert r.returncode == 2, (col, r.stderr)
+        assert col in r.stderr and needle in r.stderr, (col, r.stderr)

@@ -296,3 +296,36 @@ def check_feature_table(model: Model, df: pl.DataFrame) -> None:
                     raise ProfilageError(
                         f"value {bad[0]!r} is not a modality of criterion {c.id} "
                         f"(expected one of {', '.join(map(str, sorted(allowed)))})", field=f)
+    _check_numeric_values(model, df)
+
+
+def _check_numeric_values(model: Model, df: pl.DataFrame) -> None:
+    """A numeric model input that is NaN, infinite or below the feature's declared minimum (a
+    negative age) would fall in a bin as if it were a value: refused, naming the column."""
+    from profilage.features import FEATURES
+
+    schema = df.schema
+    seen: set[str] = set()
+    for c in model.criteria:
+        f = c.feature
+        if c.kind not in ("bins", "numeric") or f not in schema or f in seen:
+            continue
+        seen.add(f)
+        dtype = schema[f]
+        if not dtype.is_numeric():
+            continue
+        col = pl.col(f)
+        checks = {}
+        if dtype.is_float():
+            checks["not_finite"] = (col.is_nan() | col.is_infinite()).any()
+        lo = FEATURES.get(f, model.raw.get("features", {}).get(f, {})).get("min")
+        if lo is not None:
+            checks["below"] = (col < lo).any()
+        if not checks:
+            continue
+        found = df.select(**checks).row(0, named=True)
+        if found.get("not_finite"):
+            raise ProfilageError("NaN or infinite value: leave the cell empty when unknown",
+                                 field=f)
+        if found.get("below"):
+            raise ProfilageError(f"value below the minimum {lo:g} of this input", field=f)

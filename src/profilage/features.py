@@ -170,20 +170,46 @@ FEATURES: dict[str, dict] = {
 }
 
 
+#: Value ranges of the numeric dossier columns (those of the dossier schema, dossier.py): a
+#: population value outside (NaN, an infinity, a negative age or amount) is unknown, never a value
+#: that would fall in the lowest or the highest bin.
+NUMERIC_RANGES: dict[str, tuple[float, float]] = {
+    "alloc_age": (0, 120), "conj_age": (0, 120),
+    "alloc_mois_travailles_12m": (0, 12), "conj_mois_travailles_12m": (0, 12),
+    "nb_declarations_12m": (0, 1000), "nb_controles_passes": (0, 1000),
+    **{c: (0.0, 1_000_000.0) for c, t in DOSSIER_COLUMNS.items() if t == pl.Float64},
+}
+
+
+def _in_range(name: str, dtype: pl.DataType) -> pl.Expr:
+    col = pl.col(name).cast(dtype, strict=False)
+    lo, hi = NUMERIC_RANGES[name]
+    return pl.when((col >= lo) & (col <= hi)).then(col).alias(name)  # NaN, inf: false -> null
+
+
 def conform(df: pl.DataFrame | pl.LazyFrame, columns: dict[str, pl.DataType] = DOSSIER_COLUMNS
             ) -> pl.LazyFrame:
-    """Add missing dossier columns as nulls (unknown) and cast present ones to their types.
+    """Add missing dossier columns as nulls (unknown) and cast present ones to their types;
+    numeric values outside their range (``NUMERIC_RANGES``) and dates after the reference month
+    become unknown.
 
     An eager frame stays eager (small frames: the lazy planner's overhead dominates)."""
     lf = df
     have = set(lf.collect_schema().names())
     exprs = []
     for name, dtype in columns.items():
-        if name in have:
+        if name in have and name in NUMERIC_RANGES:
+            exprs.append(_in_range(name, dtype))
+        elif name in have:
             exprs.append(pl.col(name).cast(dtype, strict=False))
         else:
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
-    return lf.with_columns(exprs)
+    lf = lf.with_columns(exprs)
+    # a birth or an event after the reference month is unknown (it would count as recent)
+    ref = pl.col("reference_month").dt.month_start()
+    later = [pl.when(pl.col(c).dt.month_start() <= ref).then(pl.col(c)).alias(c)
+             for c, t in columns.items() if t == pl.Date and c != "reference_month" and c in have]
+    return lf.with_columns(later) if later else lf
 
 
 def _months_between(ref: pl.Expr, d: pl.Expr) -> pl.Expr:
