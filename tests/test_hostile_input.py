@@ -141,3 +141,38 @@ def test_nan_inf_and_negative_inputs_are_unknown_or_refused(cli, tmp_path):
         r = cli("score", str(bad), "--out", str(tmp_path / "o.parquet"))
         assert r.returncode == 2, (col, r.stderr)
         assert col in r.stderr and needle in r.stderr, (col, r.stderr)
+
+
+def test_file_names_are_taken_literally(cli, tmp_path):
+    """Point 8: 'pop[1].parquet' scored pop1.parquet; 'a*.parquet' imported two files and
+    recorded the sha256 of one."""
+    import hashlib
+
+    import duckdb
+    import polars as pl
+
+    from profilage.population import generate_population
+
+    literal = tmp_path / "pop[1].parquet"
+    generate_population(30, seed=1).write_parquet(literal)
+    generate_population(70, seed=2).write_parquet(tmp_path / "pop1.parquet")
+    out = tmp_path / "o.parquet"
+    r = cli("score", str(literal), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert pl.read_parquet(out).height == 30
+    star = tmp_path / "a*.parquet"
+    generate_population(40, seed=3).write_parquet(star)
+    for i in (1, 2):
+        generate_population(50, seed=i).write_parquet(tmp_path / f"a{i}.parquet")
+    store = tmp_path / "s.duckdb"
+    r = cli("population", "import", str(star), "--store", str(store))
+    assert r.returncode == 0, r.stderr
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM households").fetchone()[0] == 40
+        assert con.execute("SELECT hash FROM populations").fetchone()[0] == \
+            hashlib.sha256(star.read_bytes()).hexdigest()
+    finally:
+        con.close()
+    r = cli("audit", "--population", str(tmp_path / "pop[2].parquet"), "--bootstrap", "0")
+    assert r.returncode == 2 and "file not found" in r.stderr

@@ -186,8 +186,8 @@ def read_population(path: str | Path) -> pl.DataFrame:
         raise ProfilageError("file not found", field="--population", source=str(p))
     try:
         if p.suffix.lower() == ".csv":
-            return pl.read_csv(p, infer_schema_length=10_000, try_parse_dates=True)
-        return pl.read_parquet(p)
+            return pl.read_csv(p, infer_schema_length=10_000, try_parse_dates=True, glob=False)
+        return pl.read_parquet(p, glob=False)  # the name as given: no glob pattern
     except Exception as e:  # polars raises several types for unreadable files
         raise ProfilageError(f"cannot read table: {str(e).splitlines()[0]}", field="--population",
                              source=str(p)) from None

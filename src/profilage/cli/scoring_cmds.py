@@ -19,8 +19,8 @@ def _read_table(path: Path) -> pl.DataFrame:
         raise ProfilageError("file not found", source=str(path))
     try:
         if path.suffix.lower() == ".csv":
-            return pl.read_csv(path, infer_schema_length=10_000)
-        return pl.read_parquet(path)
+            return pl.read_csv(path, infer_schema_length=10_000, glob=False)
+        return pl.read_parquet(path, glob=False)  # names are literal, never patterns
     except Exception as e:  # polars raises several types for unreadable files
         raise ProfilageError(f"cannot read table: {str(e).splitlines()[0]}", source=str(path)
                              ) from None

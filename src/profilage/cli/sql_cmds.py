@@ -45,9 +45,9 @@ def read_population(path: Path):
         raise ProfilageError("file not found", source=str(path))
     try:
         if path.suffix.lower() == ".csv":
-            lf = pl.scan_csv(path, infer_schema_length=10_000)
+            lf = pl.scan_csv(path, infer_schema_length=10_000, glob=False)
         else:
-            lf = pl.scan_parquet(path)
+            lf = pl.scan_parquet(path, glob=False)  # names are literal, never patterns
         names = lf.collect_schema().names()
     except Exception as e:  # polars raises several types for unreadable files
         raise ProfilageError(f"cannot read table: {str(e).splitlines()[0]}", source=str(path)

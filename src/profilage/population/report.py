@@ -86,7 +86,7 @@ def _source(population: str | Path | pl.DataFrame | pl.LazyFrame) -> pl.LazyFram
         if not path.is_file():
             raise ProfilageError("file not found", source=str(path))
         try:
-            lf = pl.scan_parquet(path)
+            lf = pl.scan_parquet(path, glob=False)
             names = lf.collect_schema().names()
         except Exception as e:  # not Parquet, truncated...
             first = str(e).splitlines()[0] if str(e) else type(e).__name__

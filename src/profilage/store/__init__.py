@@ -176,13 +176,39 @@ def add_population(con: duckdb.DuckDBPyConnection, file: str | Path, name: str |
         src = f'"{col}"' if col in names else "NULL"
         select.append(f'CAST({src} AS {_duck_type(dtype)}) AS "{col}"')
     digest = file_sha256(f)
+    with literal_path(f) as src:
+        return _import_rows(con, f, src, name, names, reader, select, schema, digest)
+
+
+def literal_path(f: Path):
+    """DuckDB reads a file name as a glob pattern (``a*.parquet``, ``pop[1].parquet``): a name
+    with pattern characters is read through a symbolic link with a plain name, so the file
+    imported is exactly the one named (and hashed)."""
+    import contextlib
+    import tempfile
+
+    @contextlib.contextmanager
+    def cm():
+        if not set(str(f)) & set("*?[]{}"):
+            yield str(f)
+            return
+        with tempfile.TemporaryDirectory(prefix="profilage-") as d:
+            link = Path(d) / ("population" + f.suffix.lower())
+            link.symlink_to(f.resolve())
+            yield str(link)
+
+    return cm()
+
+
+def _import_rows(con, f: Path, src: str, name: str, names: list[str], reader: str,
+                 select: list[str], schema: dict, digest: str) -> dict:
     _exec(con, "BEGIN TRANSACTION")
     try:
         cols_ddl = ", ".join(f'"{c}" {_duck_type(t)}' for c, t in schema.items())
         _exec(con, f"CREATE TABLE IF NOT EXISTS households (population TEXT NOT NULL, "
                     f"row_no BIGINT NOT NULL, {cols_ddl})")
         _exec(con, f"INSERT INTO households SELECT ?, row_number() OVER () - 1, "
-                    f"{', '.join(select)} FROM {reader}(?)", [name, str(f)])
+                    f"{', '.join(select)} FROM {reader}(?)", [name, src])
         n = _one(con, "SELECT count(*) FROM households WHERE population = ?", [name])[0]
         dup = _one(con, "SELECT count(*) - count(DISTINCT household_id) FROM households "
                           "WHERE population = ?", [name])[0]
@@ -192,7 +218,7 @@ def add_population(con: duckdb.DuckDBPyConnection, file: str | Path, name: str |
         if "fin_relation" in names:
             _exec(con, f"INSERT INTO relationships SELECT ?, CAST(household_id AS BIGINT), "
                         f"CAST(fin_relation AS DATE) FROM {reader}(?) WHERE fin_relation IS NOT NULL",
-                        [name, str(f)])
+                        [name, src])
         _exec(con, "INSERT INTO populations VALUES (?, ?, ?, ?, now())",
                     [name, digest, n, str(f.resolve())])
         _exec(con, "COMMIT")
