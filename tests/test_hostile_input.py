@@ -176,3 +176,76 @@ def test_file_names_are_taken_literally(cli, tmp_path):
         con.close()
     r = cli("audit", "--population", str(tmp_path / "pop[2].parquet"), "--bootstrap", "0")
     assert r.returncode == 2 and "file not found" in r.stderr
+
+
+def _model_text(extra_criteria: str = "", prefix: str = "") -> str:
+    from profilage.models import load_model
+
+    src = open(load_model("cnaf-2014").path, encoding="utf-8").read()
+    lines = src.split("\n")
+    i = next(k for k, line in enumerate(lines) if line.startswith("["))
+    return "\n".join(lines[:i] + [prefix] + lines[i:]) + "\n" + extra_criteria
+
+
+def test_experiment_and_model_size_limits(cli, tmp_path):
+    """Point 9: 5 inputs x 60 values (500 bytes, 777 M combinations) was killed at 24 GB; a
+    model of 4,000 bins took 47 s per dossier."""
+    vary = "\n".join(f"{f} = [{', '.join(str(v) for v in range(60))}]" for f in
+                     ("age_allocataire", "age_conjoint", "nb_enfants_12_18",
+                      "nb_enfants_moins_12", "mois_activite_foyer"))
+    exp = tmp_path / "grille.toml"
+    exp.write_text(f'kind = "archetype"\npersona = "abel"\n[vary]\n{vary}\n')
+    assert len(exp.read_bytes()) < 1500  # a small file
+    r = cli("experiment", str(exp))
+    assert r.returncode == 2, r.stderr
+    assert "vary" in r.stderr and "777600000 combinations, over the limit of 100000" in r.stderr
+    bins = "\n".join(f"[[criteria.modalities]]\nid = \"b{i}\"\nmin = {i}\nmax = {i + 1}\n"
+                     f"coefficient = 0.0\nstatus = \"unknown\"\nsource = \"x\"" for i in range(4000))
+    model = tmp_path / "gros.toml"
+    model.write_text(_model_text(f'[[criteria]]\nid = "gros"\nlabel_fr = "g"\nlabel_en = "g"\n'
+                                 f'feature = "revenu_par_uc"\n{bins}\n'))
+    r = cli("score", "nathalie", "--model", str(model))
+    assert r.returncode == 2 and "4000 modalities, over the limit of 100" in r.stderr
+
+
+def test_model_files_that_raised_internal_errors(cli, tmp_path):
+    """Point 12: a [features] block overriding a built-in, "false" as a boolean, a numeric
+    predictor whose range makes x ** exponent complex, a deeply nested TOML."""
+    cases = {
+        "override.toml": (_model_text(prefix='[features.age_allocataire]\nkind = "category"\n'
+                                      'categories = ["a"]\n'),
+                          "features.age_allocataire: is a built-in model input"),
+        "strbool.toml": (_model_text().replace("value = false", 'value = "false"'),
+                         "is boolean: value must be true or false"),
+        "complexe.toml": (_model_text('[[criteria]]\nid = "p"\nlabel_fr = "p"\nlabel_en = "p"\n'
+                                      'feature = "revenu_par_uc"\nkind = "numeric"\n'
+                                      'exponent = 0.5\nrange = [-10, 10]\ncoefficient = 0.1\n'
+                                      'status = "unknown"\nsource = "x"\n'),
+                          "range end -10 to the power 0.5 is not a finite real number"),
+        "profond.toml": ('id = "x"\nx = ' + "[" * 50_000 + "]" * 50_000 + "\n",
+                         "nested too deeply"),
+    }
+    for name, (text, needle) in cases.items():
+        path = tmp_path / name
+        path.write_text(text)
+        r = cli("score", "nathalie", "--model", str(path))
+        assert r.returncode == 2, (name, r.stderr)
+        assert needle in r.stderr and "interne" not in r.stderr, (name, r.stderr)
+
+
+def test_dossier_files_that_raised_internal_errors(cli, tmp_path):
+    """Point 12: deeply nested JSON, an integer of 5,000 digits."""
+    for name, text, needle in (
+            ("profond.json", '{"reference_month": "2023-12", "nom": ' + "[" * 100_000
+             + "]" * 100_000 + "}", "nested too deeply"),
+            ("entier.json", '{"reference_month": "2023-12", "allocataire": {"age": '
+             + "9" * 5000 + "}}", "Exceeds the limit (4300 digits)")):
+        path = tmp_path / name
+        path.write_text(text)
+        for cmd in ("score", "explain"):
+            r = cli(cmd, str(path))
+            assert r.returncode == 2 and needle in r.stderr, (name, cmd, r.stderr)
+    exp = tmp_path / "profond.toml"
+    exp.write_text('kind = "archetype"\npersona = "abel"\nx = ' + "[" * 50_000 + "]" * 50_000)
+    r = cli("experiment", str(exp))
+    assert r.returncode == 2 and "nested too deeply" in r.stderr

@@ -270,6 +270,10 @@ def load_dossier(path: str | Path) -> Dossier:
     except json.JSONDecodeError as e:
         raise DossierError(f"invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}",
                            source=str(p)) from None
+    except RecursionError:
+        raise DossierError("invalid JSON: nested too deeply", source=str(p)) from None
+    except ValueError as e:  # an integer of more than 4,300 digits
+        raise DossierError(f"invalid JSON: {str(e).splitlines()[0]}", source=str(p)) from None
     return parse_dossier(data, source=str(p))
 
 

@@ -31,6 +31,11 @@ from profilage.features import FEATURES
 from profilage.models import Model, load_model
 
 KINDS = ("archetype", "counterfactual")
+#: Size limits, said in the error: combinations of an archetype grid (5 inputs x 60 values asked
+#: for 777 million rows and was killed at 24 GB), values of a counterfactual (each re-scores the
+#: whole population).
+MAX_COMBINATIONS = 100_000
+MAX_VALUES = 100
 
 
 def _cast(feature: str, values: list, field: str) -> pl.Series:
@@ -78,6 +83,16 @@ def archetype(persona: str | dict, vary: dict[str, list], model: Model | str = "
     base = derive_features(_as_dossier(persona).to_frame()).collect()
     if not vary:
         raise ProfilageError("nothing to vary", field="vary")
+    for f, v in vary.items():
+        if not isinstance(v, list) or not v:
+            raise ProfilageError("give a non-empty list of values", field=f"vary.{f}")
+    n = 1
+    for v in vary.values():
+        n *= len(v)
+    if n > MAX_COMBINATIONS:
+        raise ProfilageError(" x ".join(str(len(v)) for v in vary.values()) + f" = {n} "
+                             f"combinations, over the limit of {MAX_COMBINATIONS}: vary fewer "
+                             "inputs or fewer values", field="vary")
     series = {f: _cast(f, list(v), f"vary.{f}").to_list() for f, v in vary.items()}
     combos = list(itertools.product(*series.values()))
     grid = pl.DataFrame([dict(zip(series, c)) for c in combos],
@@ -107,6 +122,9 @@ def counterfactual(population: pl.DataFrame | pl.LazyFrame, feature: str,
     if feature not in FEATURES:
         raise ProfilageError(f"unknown model input {feature!r}", field="feature")
     values = values if values is not None else modality_values(m, feature)
+    if isinstance(values, list) and len(values) > MAX_VALUES:
+        raise ProfilageError(f"{len(values)} values, over the limit of {MAX_VALUES}",
+                             field="values")
     vals = _cast(feature, values, "values").to_list()
     if frame is None:
         frame = prepare(population, m, features=True)
@@ -174,6 +192,8 @@ def load_experiment(path: str | Path) -> dict:
         spec = tomllib.loads(p.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ProfilageError(f"invalid TOML: {e}", source=str(p)) from None
+    except RecursionError:
+        raise ProfilageError("invalid TOML: nested too deeply", source=str(p)) from None
     kind = spec.get("kind")
     if kind not in KINDS:
         raise ProfilageError(f"expected one of {', '.join(KINDS)}, got {kind!r}", field="kind",

@@ -320,6 +320,17 @@ def _criterion(d: Any, i: int, col: _Collector, features: dict) -> Criterion | N
                 value_range = (float(rng[0]), float(rng[1]))
             else:
                 col.add(where, "range must be [low, high] numbers")
+        if value_range is not None and _num(exponent):
+            for end in value_range:
+                try:
+                    ve = float(end) ** float(exponent)
+                except (OverflowError, ZeroDivisionError):
+                    ve = None
+                if not isinstance(ve, float) or not math.isfinite(ve):
+                    col.add(where, f"range end {end:g} to the power {float(exponent):g} is not a "
+                            "finite real number: narrow the range or change the exponent")
+                    value_range = None
+                    break
         mod = Modality(id="valeur", label_fr="valeur", label_en="value", kind="numeric",
                        coefficient=coef)
         return Criterion(feature=feat, kind="numeric", modalities=(mod,), presence=presence,
@@ -382,7 +393,8 @@ def _criterion(d: Any, i: int, col: _Collector, features: dict) -> Criterion | N
         vals = [m.value for m in mods if m.kind == "category"]
         for dup in {repr(x) for x in vals if vals.count(x) > 1}:
             col.add(where, f"category {dup} appears twice")
-        if spec is not None and spec["kind"] == "bool" and sorted(vals) != [False, True]:
+        if (spec is not None and spec["kind"] == "bool" and all(isinstance(v, bool) for v in vals)
+                and sorted(vals) != [False, True]):  # non-booleans are reported above
             col.add(where, "boolean feature needs exactly the modalities true and false")
         if spec is not None and spec["kind"] == "category":
             missing = [c for c in spec["categories"] if c not in vals]
@@ -453,6 +465,29 @@ def _check_bins(mods: list[Modality], where: str, col: _Collector, spec: dict | 
         col.add(where, f"missing bin: values from {bins[-1].max:g} upwards match no modality")
 
 
+#: Size limits of a model file, said in the error. The shipped models have at most 25 criteria
+#: and 7 modalities per criterion; a model of 4,000 bins took 47 s per dossier (the engine's
+#: matching expression grows with the bins).
+MAX_CRITERIA = 200
+MAX_MODALITIES = 100
+
+
+def _too_large(crits_raw: Any, col: _Collector) -> bool:
+    if not isinstance(crits_raw, list):
+        return False
+    if len(crits_raw) > MAX_CRITERIA:
+        col.add("criteria", f"{len(crits_raw)} criteria, over the limit of {MAX_CRITERIA}")
+        return True
+    big = False
+    for i, d in enumerate(crits_raw):
+        mods = d.get("modalities") if isinstance(d, dict) else None
+        if isinstance(mods, list) and len(mods) > MAX_MODALITIES:
+            col.add(f"criteria[{i}]", f"{len(mods)} modalities, over the limit of "
+                    f"{MAX_MODALITIES}")
+            big = True
+    return big
+
+
 def parse_model(data: dict, source: str, *, sha256: str = "", path: str = "") -> Model:
     """Validate a parsed TOML model; raise ModelFileError listing every problem."""
     from profilage.features import FEATURES
@@ -469,6 +504,9 @@ def parse_model(data: dict, source: str, *, sha256: str = "", path: str = "") ->
         col.add("features", "must be a table of feature declarations")
         extra = {}
     for name, spec in extra.items():
+        if name in FEATURES:
+            col.add(f"features.{name}", "is a built-in model input: declare a new name")
+            continue
         if not isinstance(spec, dict) or spec.get("kind") not in ("bool", "int", "float", "category"):
             col.add(f"features.{name}", "declare kind = bool | int | float | category")
             continue
@@ -486,6 +524,8 @@ def parse_model(data: dict, source: str, *, sha256: str = "", path: str = "") ->
         col.add("intercept", "missing intercept table (value, status, source)")
         intercept = Coefficient(None, "unknown", "", -math.inf, math.inf)
     crits_raw = data.get("criteria")
+    if _too_large(crits_raw, col):
+        raise ModelFileError(source, col.problems)
     if not isinstance(crits_raw, list) or not crits_raw:
         col.add("", "no [[criteria]]")
         crits_raw = []
@@ -544,4 +584,6 @@ def load_model_file(path: str | Path) -> Model:
         raise ModelFileError(str(p), ["not UTF-8 text"]) from None
     except tomllib.TOMLDecodeError as e:
         raise ModelFileError(str(p), [f"invalid TOML: {e}"]) from None
+    except RecursionError:
+        raise ModelFileError(str(p), ["invalid TOML: nested too deeply"]) from None
     return parse_model(data, str(p), sha256=hashlib.sha256(blob).hexdigest(), path=str(p))
