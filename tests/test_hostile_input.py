@@ -249,3 +249,33 @@ def test_dossier_files_that_raised_internal_errors(cli, tmp_path):
     exp.write_text('kind = "archetype"\npersona = "abel"\nx = ' + "[" * 50_000 + "]" * 50_000)
     r = cli("experiment", str(exp))
     assert r.returncode == 2 and "nested too deeply" in r.stderr
+
+
+@pytest.mark.parametrize("nom", ["[/foo]", "[link=https://evil.example]clic[/link]",
+                                 "Abel \x1b]8;;https://evil.example\x07lien\x1b]8;;\x07 \x1b[2J",
+                                 "[bold red]faux[/]"])
+def test_terminal_output_escapes_user_text(cli, tmp_path, nom):
+    """Point 10: a dossier named "[/foo]" crashed score/explain (MarkupError); [link=...] was
+    interpreted; ESC/OSC sequences reached the terminal."""
+    import json
+
+    from profilage.personas import personas_dir
+
+    d = json.loads((personas_dir() / "abel.json").read_text("utf-8"))
+    d["nom"] = nom
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(d))
+    for cmd in ("score", "explain"):
+        r = cli(cmd, str(path))
+        assert r.returncode == 0, (cmd, r.stderr)
+        assert "\x1b" not in r.stdout and "\x07" not in r.stdout
+        if nom.startswith("["):
+            assert nom in r.stdout, (cmd, r.stdout[:500])  # shown literally, not interpreted
+    r = cli("dossier", "check", str(path))
+    assert r.returncode == 0 and "\x1b" not in r.stdout
+
+
+def test_error_messages_strip_control_characters(cli, tmp_path):
+    bad = tmp_path / "x\x1b[31mrouge.json"
+    r = cli("score", str(bad))
+    assert r.returncode == 2 and "\x1b" not in r.stderr and "rouge.json" in r.stderr

@@ -49,7 +49,7 @@ app.add_typer(personas_app, name="personas")
 @personas_app.command("list")
 def personas_list(json_out: bool = typer.Option(False, "--json")) -> None:
     """Liste les personas / list personas."""
-    from profilage.cli.common import console
+    from profilage.cli.common import console, esc
     from profilage.personas import available_personas, load_persona
 
     rows = [(n, load_persona(n)) for n in available_personas()]
@@ -57,7 +57,7 @@ def personas_list(json_out: bool = typer.Option(False, "--json")) -> None:
         print_json([{"name": n, "nom": d.nom, "description": d.description} for n, d in rows])
         return
     for n, d in rows:
-        console.print(f"[bold]{n}[/] — {d.nom}: [dim]{(d.description or '')[:110]}…[/]")
+        console.print(f"[bold]{esc(n)}[/] — {esc(d.nom)}: [dim]{esc((d.description or '')[:110])}…[/]")
 
 
 features_app = typer.Typer(help="Variables des modèles / model inputs.", no_args_is_help=True,
@@ -102,11 +102,11 @@ def dossier_schema() -> None:
 @dossier_app.command("check")
 def dossier_check(path: str = typer.Argument(..., help="Dossier JSON ou persona.")) -> None:
     """Valide un dossier / validate a dossier."""
-    from profilage.cli.common import console
+    from profilage.cli.common import console, esc
     from profilage.personas import resolve_dossier
 
     d = resolve_dossier(path)
-    console.print(f"OK: {d.nom or path} ({d.reference_month:%Y-%m})")
+    console.print(f"OK: {esc(d.nom or path)} ({d.reference_month:%Y-%m})")
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from profilage.cli.common import console, err_console, fmt, print_json, provenance_banner
+from profilage.cli.common import console, err_console, esc, fmt, print_json, provenance_banner
 from profilage.errors import ProfilageError
 
 app = typer.Typer(help="Audit d'une population : qui est contrôlé, à quel taux, par quels "
@@ -93,7 +93,7 @@ def print_group_table(report: dict) -> None:
                 t.add_column(col, justify="right", overflow="fold")
         for g in groups:
             flag = {"haut": " ▲", "bas": " ▼"}.get(g["flag"] or "", "")
-            t.add_row(g["group"], f"{g['households']:,}".replace(",", " "),
+            t.add_row(esc(g["group"]), f"{g['households']:,}".replace(",", " "),
                       f"{g['selected']:,}".replace(",", " "), _pct(g["population_share"]),
                       _pct(g["selected_share"]),
                       f"{_pct(g['selection_rate'], 3)} [{_pct(g['ci_low'], 3)} ; "
@@ -252,18 +252,19 @@ def thresholds_cmd(
         print_json(out)
         return
     if persona is not None:
-        console.print(f"[bold]Sauts du score de {persona}[/] (toutes choses égales par ailleurs)")
+        console.print(f"[bold]Sauts du score de {esc(persona)}[/] (toutes choses égales par "
+                      "ailleurs)")
         for j in out["jumps"]:
             sel_txt = ""
             if cutoff is not None:
                 yn = {True: "contrôlé", False: "non contrôlé"}
                 sel_txt = f" — {yn[j['selected_below']]} → {yn[j['selected_at']]}"
-            console.print(f"  • {j['text_fr']} ({j['delta']:+.3f}){sel_txt}")
+            console.print(f"  • {esc(j['text_fr'])} ({j['delta']:+.3f}){sel_txt}")
     if population is not None:
         console.print(f"[bold]Population[/] (score minimal retenu {fmt(cutoff)})")
         for j in out["population"]:
             if abs(j["selection_rate_at"] - j["selection_rate_below"]) > 0:
-                console.print(f"  • {j['text_fr']}")
+                console.print(f"  • {esc(j['text_fr'])}")
 
 
 @app.command("proxies")
@@ -289,13 +290,15 @@ def proxies_cmd(
     for col in ("Critère", "Motif", "V de Cramér", "Écart de contribution", "Déclaré"):
         t.add_column(col, overflow="fold")
     for a in [x for x in res["associations"] if x["indirect"]][:top]:
-        t.add_row(a["label_fr"], f"{a['ground']} ({a['group_column']})", f"{a['cramers_v']:.3f}",
+        t.add_row(esc(a["label_fr"]), esc(f"{a['ground']} ({a['group_column']})"),
+                  f"{a['cramers_v']:.3f}",
                   f"{a['contribution_gap']:.3f}", a["declared_ground"] or "—")
     console.print(t)
     console.print("[bold]Modalités inaccessibles à un groupe[/] (jamais observées dans le groupe)")
     for u in res["unreachable"][:top]:
-        console.print(f"  • {u['criterion']} = {u['modality']} : jamais pour {u['group_column']} = "
-                      f"{u['group']} ({u['households_in_group']} foyers)")
+        console.print(esc(f"  • {u['criterion']} = {u['modality']} : jamais pour "
+                          f"{u['group_column']} = {u['group']} ({u['households_in_group']} "
+                          "foyers)"))
 
 
 @app.command("months")
@@ -344,7 +347,7 @@ def months_cmd(
     for h in hs:
         t.add_column(f"≤ {h} mois", justify="right")
     for g in res["groups"]:
-        t.add_row(f"{g['by']} = {g['group']}", f"{g['households']:,}".replace(",", " "),
+        t.add_row(esc(f"{g['by']} = {g['group']}"), f"{g['households']:,}".replace(",", " "),
                   *[f"{_pct(g[f'within_{h}'], 2)} | {_pct(g[f'random_{h}'], 2)}" for h in hs])
     console.print(t)
 
@@ -364,32 +367,32 @@ def experiment(
     if json_out:
         print_json(res)
         return
-    console.print(f"[bold]{res['title'] or path}[/] — modèle {res['model']['id']} "
+    console.print(f"[bold]{esc(res['title'] or path)}[/] — modèle {esc(res['model']['id'])} "
                   "(coefficients reconstruits, non officiels)")
     if res["kind"] == "archetype":
         grid = res["grid"]
         keys = [k for k in grid[0] if k not in ("score", "score_low", "score_high",
                                                 "above_cutoff")] if grid else []
-        t = Table(title=f"Archétype {res['persona']} ({res['excluded']} combinaisons impossibles "
+        t = Table(title=f"Archétype {esc(res['persona'])} ({res['excluded']} combinaisons impossibles "
                         "écartées)", title_justify="left")
         for k in keys + ["score", "bornes"] + (["contrôlé"] if res.get("cutoff") else []):
             t.add_column(k, overflow="fold")
         for r in grid:
             extra = ["oui" if r["above_cutoff"] else "non"] if res.get("cutoff") else []
-            t.add_row(*[str(r[k]) for k in keys], fmt(r["score"]),
+            t.add_row(*[esc(r[k]) for k in keys], fmt(r["score"]),
                       f"[{fmt(r['score_low'])}, {fmt(r['score_high'])}]", *extra)
         console.print(t)
         return
     b = res["baseline"]
     console.print(f"{b['households']:,} foyers ; taux de contrôle d'origine {_pct(b['selection_rate'], 2)}"
                   f", score minimal retenu {fmt(res['cutoff'])}")
-    t = Table(title=f"{res['label_fr']} : chaque valeur en copie contrefactuelle",
+    t = Table(title=f"{esc(res['label_fr'])} : chaque valeur en copie contrefactuelle",
               title_justify="left")
     for col in ("Valeur", "Foyers", "Écartés", "Score moyen", "Taux", "Taux d'origine",
                 "Top 10 %"):
         t.add_column(col, overflow="fold", justify="left" if col == "Valeur" else "right")
     for v in res["values"]:
-        t.add_row(str(v["value"]), f"{v['households']:,}".replace(",", " "),
+        t.add_row(esc(v["value"]), f"{v['households']:,}".replace(",", " "),
                   f"{v['excluded']:,}".replace(",", " "), fmt(v["mean_score"]),
                   _pct(v["selection_rate"], 2), _pct(v["baseline_rate_same_households"], 2),
                   _pct(v["top_decile_share"]))

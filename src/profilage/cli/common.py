@@ -3,15 +3,40 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape as _escape
 
 from profilage.jsonout import finite
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+#: C0 controls but tab and newline, DEL and C1 controls: ESC/OSC sequences from a dossier, a
+#: model file or a file name must never reach the terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def strip_control(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
+def esc(value: Any) -> str:
+    """User text (a dossier's name, a model's labels, a group label, a path) made safe to print
+    with Rich: control characters removed, ``[`` escaped so it is never read as markup."""
+    return _escape(strip_control(str(value)))
+
+
+class SafeConsole(Console):
+    """A Rich console that strips control characters from every string it renders (markup,
+    plain text and table cells alike)."""
+
+    def render_str(self, text: str, *args: Any, **kwargs: Any):
+        return super().render_str(strip_control(text), *args, **kwargs)
+
+
+console = SafeConsole(highlight=False)
+err_console = SafeConsole(stderr=True, highlight=False)
 
 STATUS_FR = {"published": "publié", "reconstructed": "reconstruit", "redacted": "occulté",
              "unknown": "inconnu", "mixed": "mixte"}
@@ -34,7 +59,8 @@ def fmt(x: float | None, digits: int = 3) -> str:
 def provenance_banner(model_info: dict) -> str:
     counts = model_info["coefficients_status"]
     parts = [f"{n} {STATUS_FR[s]}" for s, n in counts.items() if n]
-    line = (f"[bold]Modèle / model[/] {model_info['id']} — {model_info.get('institution', '')} "
+    line = (f"[bold]Modèle / model[/] {esc(model_info['id'])} — "
+            f"{esc(model_info.get('institution', ''))} "
             f"— sha256 {model_info['sha256'][:12]} — coefficients : " + ", ".join(parts))
     if counts.get("reconstructed"):
         line += ("\n[yellow]⚠ Coefficients NON officiels : les valeurs « reconstruit » sont les "

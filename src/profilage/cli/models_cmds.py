@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from profilage.cli.common import STATUS_FR, console, print_json, provenance_banner
+from profilage.cli.common import STATUS_FR, console, esc, print_json, provenance_banner
 
 app = typer.Typer(help="Modèles de score / scoring models.", no_args_is_help=True)
 
@@ -33,7 +33,7 @@ def list_models(json_out: bool = typer.Option(False, "--json", help="Sortie JSON
     for m in models:
         counts = ", ".join(f"{n} {STATUS_FR[s]}" for s, n in m.coefficients_status().items() if n)
         years = f"{m.years_in_use[0] or '?'}–{m.years_in_use[1] or ''}"
-        t.add_row(m.id, m.institution, m.title, years, counts)
+        t.add_row(esc(m.id), esc(m.institution), esc(m.title), esc(years), counts)
     console.print(t)
 
 
@@ -49,34 +49,32 @@ def show(model: str = typer.Argument(..., help="Id ou chemin .toml."),
         return
     info = {"id": m.id, "institution": m.institution, "sha256": m.sha256,
             "coefficients_status": m.coefficients_status()}
-    console.print(f"[bold]{m.title}[/]\n{m.title_en}")
+    console.print(f"[bold]{esc(m.title)}[/]\n{esc(m.title_en)}")
     console.print(provenance_banner(info))
     if m.notes:
-        console.print(f"[dim]{m.notes}[/]")
+        console.print(f"[dim]{esc(m.notes)}[/]")
     missing = m.raw.get("missing") if isinstance(m.raw, dict) else None
     if isinstance(missing, dict):
-        from rich.markup import escape
-
         mode = ("comme la source / as the source evaluator" if missing.get("unknown") ==
                 "as-source" else "intervalle / interval (profilage)")
         console.print(f"Entrée inconnue / unknown input : {mode}. "
-                      f"[dim]Source : {escape(str(missing.get('source', '')))}[/]")
-    t = Table(title=f"{m.id} — cible / target : {m.target}", show_lines=True)
+                      f"[dim]Source : {esc(missing.get('source', ''))}[/]")
+    t = Table(title=f"{esc(m.id)} — cible / target : {esc(m.target)}", show_lines=True)
     for col in ("critère", "modalité", "coef.", "statut", "critère protégé", "source"):
         t.add_column(col, overflow="fold")
     iv = "—" if m.intercept.value is None else f"{m.intercept.value:+.4f}"
     t.add_row("constante / intercept", "", iv, STATUS_FR[m.intercept.status], "",
-              m.intercept.source)
+              esc(m.intercept.source))
     for c in m.criteria:
         for i, mod in enumerate(c.modalities):
             coef = mod.coefficient
             v = f"{coef.value:+.4f}" if coef.known else (
                 f"[{coef.low:g}, {coef.high:g}]" if coef.low > float("-inf") else "?")
-            t.add_row(c.label_fr if i == 0 else "", f"{mod.label_fr} ({mod.describe()})", v,
-                      STATUS_FR[coef.status], (c.protected_ground or "") if i == 0 else "",
-                      coef.source)
+            t.add_row(esc(c.label_fr) if i == 0 else "", esc(f"{mod.label_fr} ({mod.describe()})"),
+                      esc(v), STATUS_FR[coef.status], (c.protected_ground or "") if i == 0 else "",
+                      esc(coef.source))
     for c in m.redacted:
-        t.add_row(c.label_fr, "—", "—", STATUS_FR["redacted"], "", c.source)
+        t.add_row(esc(c.label_fr), "—", "—", STATUS_FR["redacted"], "", esc(c.source))
     console.print(t)
 
 

@@ -8,7 +8,7 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from profilage.cli.common import STATUS_FR, console, fmt, print_json, provenance_banner
+from profilage.cli.common import STATUS_FR, console, esc, fmt, print_json, provenance_banner
 from profilage.errors import ProfilageError
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
@@ -64,7 +64,7 @@ def score_table(path: Path, model: str, out: Path | None) -> None:
     n_det = int(scored["determined"].sum())
     console.print(provenance_banner({"id": m.id, "institution": m.institution, "sha256": m.sha256,
                                      "coefficients_status": m.coefficients_status()}))
-    console.print(f"{scored.height} foyers notés / households scored → {out} "
+    console.print(f"{scored.height} foyers notés / households scored → {esc(out)} "
                   f"({n_det} déterminés, {scored.height - n_det} avec bornes)")
 
 
@@ -107,7 +107,7 @@ def _print_ensemble(e: dict) -> None:
 
 
 def _print_score(res: dict) -> None:
-    name = res.get("dossier") or "foyer"
+    name = esc(res.get("dossier") or "foyer")
     console.print(provenance_banner(res["model"]))
     if res["score"] is None:
         head = "indéterminé / undetermined (bornes infinies)"
@@ -124,13 +124,15 @@ def _print_score(res: dict) -> None:
     t.add_row("constante / intercept", "", fmt(res["intercept"]), fmt(res["intercept"]),
               STATUS_FR.get(res["intercept_status"], res["intercept_status"]), "")
     for c in res["contributions"]:
-        t.add_row(c["label_fr"], c["modality_label_fr"] or "[italic]inconnu / unknown[/]",
+        t.add_row(esc(c["label_fr"]),
+                  esc(c["modality_label_fr"]) if c["modality_label_fr"] else
+                  "[italic]inconnu / unknown[/]",
                   fmt(c["low"]), fmt(c["high"]), STATUS_FR.get(c["status"], c["status"]),
-                  c["protected_ground"] or "")
+                  esc(c["protected_ground"] or ""))
     console.print(t)
     if res["redacted"]:
         console.print("Critères occultés par l'institution (hors score) / redacted: "
-                      + ", ".join(r["label_fr"] for r in res["redacted"]))
+                      + ", ".join(esc(r["label_fr"]) for r in res["redacted"]))
 
 
 def explain(
@@ -173,7 +175,7 @@ def _print_directions(e: dict) -> None:
 def _print_explain(res: dict) -> None:
     console.print(provenance_banner(res["model"]))
     score_s = "indéterminé" if res["score"] is None else f"{res['score']:.3f}"
-    console.print(f"[bold]{res.get('dossier') or 'Foyer'}[/] — score {score_s} "
+    console.print(f"[bold]{esc(res.get('dossier') or 'Foyer')}[/] — score {score_s} "
                   f"(bornes {fmt(res['score_low'])} – {fmt(res['score_high'])})")
     t = Table(title="Cascade / waterfall (du plus fort au plus faible effet)")
     for col in ("Critère", "Modalité", "log-odds", "", "probabilité après", "Δ probabilité"):
@@ -183,10 +185,10 @@ def _print_explain(res: dict) -> None:
     for s in res["waterfall"]:
         n = round(12 * abs(s["logit"]) / scale)
         bar = ("[red]" + "█" * n + "[/]") if s["logit"] > 0 else ("[green]" + "█" * n + "[/]")
-        mod = s["modality_label_fr"]
+        mod = esc(s["modality_label_fr"])
         if not s["input_known"]:
             mod = f"[italic]inconnu[/] [{fmt(s['low'])}, {fmt(s['high'])}]"
-        t.add_row(s["label_fr"], mod, f"{s['logit']:+.3f}", bar, f"{s['probability_after']:.3f}",
+        t.add_row(esc(s["label_fr"]), mod, f"{s['logit']:+.3f}", bar, f"{s['probability_after']:.3f}",
                   f"{s['probability']:+.3f}")
     console.print(t)
     if not res["determined"] and res["score"] is not None:
@@ -201,7 +203,7 @@ def _print_explain(res: dict) -> None:
             continue
         console.print(f"[bold]{title}[/]")
         for ch in res[key]:
-            ground = f" [dim](critère protégé : {ch['protected_ground']})[/]" if ch[
+            ground = f" [dim](critère protégé : {esc(ch['protected_ground'])})[/]" if ch[
                 "protected_ground"] else ""
-            console.print(f"  • {ch['label_fr']} : {ch['from_fr']} → {ch['to_fr']} : "
+            console.print(f"  • {esc(ch['label_fr'])} : {esc(ch['from_fr'])} → {esc(ch['to_fr'])} : "
                           f"{res['score']:.3f} → {ch['score']:.3f} ({ch['delta']:+.3f}){ground}")

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from profilage.cli.common import console, err_console, fmt, print_json
+from profilage.cli.common import console, err_console, esc, fmt, print_json
 from profilage.errors import ProfilageError
 
 DEFAULT_STORE = "profilage.duckdb"  # = profilage.store.DEFAULT_STORE (not imported: CLI start-up)
@@ -34,8 +34,8 @@ def add_population(
         r = add(con, file, name)
     finally:
         con.close()
-    console.print(f"Population [bold]{r['population']}[/] : {r['households']} foyers / households "
-                  f"(sha256 {r['hash'][:12]}) → {store}")
+    console.print(f"Population [bold]{esc(r['population'])}[/] : {r['households']} foyers / "
+                  f"households (sha256 {r['hash'][:12]}) → {esc(store)}")
 
 
 def population_import(
@@ -64,13 +64,13 @@ def info(store: Path = STORE_OPT, json_out: bool = typer.Option(False, "--json")
     for c in ("nom", "foyers", "sha256", "source"):
         t.add_column(c)
     for p in r["populations"]:
-        t.add_row(p["name"], str(p["households"]), p["hash"][:12], p["source"] or "")
+        t.add_row(esc(p["name"]), str(p["households"]), p["hash"][:12], esc(p["source"] or ""))
     console.print(t)
     t = Table(title="Exécutions / runs")
     for c in ("run", "mois", "population", "modèle", "sha256", "statut", "foyers", "déterminés"):
         t.add_column(c)
     for x in r["runs"]:
-        t.add_row(str(x["run_id"]), f"{x['month']:%Y-%m}", x["population"], x["model_id"],
+        t.add_row(str(x["run_id"]), f"{x['month']:%Y-%m}", esc(x["population"]), esc(x["model_id"]),
                   x["model_sha256"][:12], x["status"], str(x["households"]), str(x["determined"]))
     console.print(t)
     console.print(f"{r['scores']} scores archivés / archived scores; {r['holds']} gel(s) "
