@@ -279,3 +279,53 @@ def test_error_messages_strip_control_characters(cli, tmp_path):
     bad = tmp_path / "x\x1b[31mrouge.json"
     r = cli("score", str(bad))
     assert r.returncode == 2 and "\x1b" not in r.stderr and "rouge.json" in r.stderr
+
+
+def test_retention_removes_every_personal_row_and_the_bytes(cli, tmp_path):
+    """Point 11: retention deleted the scores only; the household's row in `households` (birth
+    date, income, AAH, nationality) and in `relationships` stayed for ever. The store and every
+    output were created with mode 0644."""
+    import json
+    import stat
+
+    import duckdb
+    import polars as pl
+
+    from profilage.population import generate_population
+
+    pop = tmp_path / "p.parquet"
+    marker = 987_654.25  # an income no other household has: its bytes must leave the file
+    df = generate_population(400, seed=5)
+    hid = int(df["household_id"][0])
+    df.with_columns(alloc_revenu_mensuel=pl.when(pl.col("household_id") == hid).then(marker)
+                    .otherwise(pl.col("alloc_revenu_mensuel"))).write_parquet(pop)
+    s = tmp_path / "s.duckdb"
+    assert cli("population", "import", str(pop), "--store", str(s)).returncode == 0
+    assert cli("run", "--month", "2024-03", "--store", str(s)).returncode == 0
+    assert cli("retention", "end", str(hid), "2010-01-31", "--store", str(s)).returncode == 0
+    import struct
+
+    packed = struct.pack("<d", marker)
+    assert packed in s.read_bytes()  # the income is in the file, as a plain double
+    r = cli("retention", "apply", "--as-of", "2024-06-01", "--store", str(s), "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["households"] == 1
+    con = duckdb.connect(str(s), read_only=True)
+    try:
+        for table in ("scores", "households", "relationships"):
+            n = con.execute(f"SELECT count(*) FROM {table} WHERE household_id = ?", [hid]).fetchone()
+            assert n[0] == 0, table
+        assert con.execute("SELECT count(*) FROM households").fetchone()[0] == 399
+    finally:
+        con.close()
+    assert packed not in s.read_bytes()  # compacted: the deleted row's bytes are gone
+    # the store and every output: owner only
+    out = tmp_path / "o.parquet"
+    assert cli("score", str(pop), "--out", str(out)).returncode == 0
+    assert cli("audit", "--population", str(pop), "--bootstrap", "0", "--out",
+               str(tmp_path / "audit")).returncode == 0
+    for f in [s, out, pop.with_name("gen.parquet"), *(tmp_path / "audit").iterdir()]:
+        if f.name == "gen.parquet":
+            assert cli("population", "generate", "--households", "100", "--out",
+                       str(f)).returncode == 0
+        assert stat.S_IMODE(f.stat().st_mode) & 0o077 == 0, (f, oct(f.stat().st_mode))

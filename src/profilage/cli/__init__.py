@@ -110,9 +110,13 @@ def dossier_check(path: str = typer.Argument(..., help="Dossier JSON ou persona.
 
 
 def main() -> None:
-    """Entry point: user errors become one line on stderr with exit code 2, never a traceback."""
+    """Entry point: user errors become one line on stderr with exit code 2, never a traceback.
+
+    Every file the command creates (the store and its WAL, populations, scores, reports, audit
+    outputs) is readable by its owner only: they hold personal data (umask 077)."""
     from profilage.errors import ProfilageError
 
+    os.umask(os.umask(0o077) | 0o077)
     try:
         app(standalone_mode=False)
     except ProfilageError as e:

@@ -127,8 +127,9 @@ def retention_apply(
     store: Path = STORE_OPT,
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Supprime les scores 6 ans après la fin de la relation, sauf contentieux / apply retention."""
-    from profilage.store import apply_retention, open_store
+    """Supprime les données du foyer 6 ans après la fin de la relation, sauf contentieux / apply
+    retention (scores, dossier, fin de relation; the file is then compacted)."""
+    from profilage.store import apply_retention, compact_store, open_store
 
     date = _date(as_of, "--as-of") if as_of else None
     con = open_store(store)
@@ -136,6 +137,8 @@ def retention_apply(
         r = apply_retention(con, date, dry_run=dry_run)
     finally:
         con.close()
+    if not dry_run and r["households"]:
+        compact_store(store)  # the deleted rows' bytes leave the file
     if json_out:
         print_json(r)
         return

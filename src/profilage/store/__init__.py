@@ -104,10 +104,13 @@ def open_store(path: str | Path = DEFAULT_STORE, *, create: bool = False
             head = f.read(16)
         if len(head) < 12 or head[8:12] != b"DUCK":
             raise StoreError("not a DuckDB store (corrupt, or another kind of file)", source=str(p))
+    new = not p.exists()
     try:
         con = duckdb.connect(str(p))
     except duckdb.Error as e:
         raise StoreError(f"cannot open store: {_first_line(e)}", source=str(p)) from None
+    if new and p.exists():
+        p.chmod(0o600)  # personal data: the owner only
     try:
         tables = {r[0] for r in _exec(con,
             "SELECT table_name FROM information_schema.tables")}
@@ -354,8 +357,10 @@ def set_hold(con, household_id: int, reason: str = "", population: str | None = 
 
 def apply_retention(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, *,
                     dry_run: bool = False) -> dict[str, Any]:
-    """Delete the scores of households whose relationship ended more than 6 years before
-    ``as_of`` (default today), except households under a litigation hold. One transaction."""
+    """Delete every personal row of the households whose relationship ended more than 6 years
+    before ``as_of`` (default today), except households under a litigation hold: their scores,
+    their dossier row in ``households`` and their ``relationships`` row. One transaction.
+    :func:`compact_store` then removes the deleted rows' bytes from the file."""
     as_of = as_of or dt.date.today()
     expired = f"""
         SELECT r.population, r.household_id, r.ended_on,
@@ -368,12 +373,22 @@ def apply_retention(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None
             SELECT e.population, e.household_id, e.ended_on, e.held, count(s.household_id) AS scores
             FROM ({expired}) e LEFT JOIN scores s USING (population, household_id)
             GROUP BY ALL ORDER BY e.population, e.household_id""", [as_of])
-        removed = cand.filter(~pl.col("held") & (pl.col("scores") > 0))
+        has_rows = _has_table(con, "households")
+        # every expired household not under a hold: its relationship row at least is personal
+        removed = cand.filter(~pl.col("held"))
         held = cand.filter(pl.col("held") & (pl.col("scores") > 0))
         n_del = int(removed["scores"].sum()) if removed.height else 0
         if not dry_run:
-            _exec(con, f"""DELETE FROM scores WHERE (population, household_id) IN (
-                SELECT population, household_id FROM ({expired}) WHERE NOT held)""", [as_of])
+            # every personal row keyed by the household: scores, its dossier row, the date its
+            # relationship ended (holds are kept only under a hold, so none is expired)
+            gone = f"SELECT population, household_id FROM ({expired}) WHERE NOT held"
+            _exec(con, f"DELETE FROM scores WHERE (population, household_id) IN ({gone})",
+                  [as_of])
+            if has_rows:
+                _exec(con, f"DELETE FROM households WHERE (population, household_id) IN ({gone})",
+                      [as_of])
+            _exec(con, f"DELETE FROM relationships WHERE (population, household_id) IN ({gone})",
+                  [as_of])
             _exec(con, "INSERT INTO retention_log VALUES (now(), ?, ?, ?, ?)",
                         [as_of, removed.height, n_del, held.height])
         _exec(con, "COMMIT" if not dry_run else "ROLLBACK")
@@ -388,6 +403,38 @@ def apply_retention(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None
             "kept_under_hold": [{"population": r["population"], "household_id": r["household_id"],
                                  "ended_on": r["ended_on"].isoformat(), "scores": r["scores"]}
                                 for r in held.iter_rows(named=True)]}
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(_one(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                     [name])[0])
+
+
+def compact_store(path: str | Path) -> None:
+    """Rewrite the store into a new file and replace the old one: DuckDB leaves the bytes of
+    deleted rows in free blocks of the file until they are reused; the copy holds only the live
+    rows. The new file is readable by its owner only."""
+    import os
+
+    p = Path(path)
+    tmp = p.with_name(p.name + ".compact")
+    tmp.unlink(missing_ok=True)
+    q = lambda x: str(x).replace("'", "''")  # noqa: E731 - a SQL string literal
+    con = duckdb.connect(":memory:")
+    try:
+        _exec(con, f"ATTACH '{q(p)}' AS src (READ_ONLY)")
+        _exec(con, f"ATTACH '{q(tmp)}' AS dst")
+        _exec(con, "COPY FROM DATABASE src TO dst")
+        _exec(con, "DETACH dst")
+        _exec(con, "DETACH src")
+    except duckdb.Error as e:
+        tmp.unlink(missing_ok=True)
+        raise StoreError(f"cannot compact the store: {_first_line(e)}", source=str(p)) from None
+    finally:
+        con.close()
+    tmp.chmod(0o600)
+    os.replace(tmp, p)
+    p.with_name(p.name + ".wal").unlink(missing_ok=True)
 
 
 def store_info(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
