@@ -329,3 +329,33 @@ def test_retention_removes_every_personal_row_and_the_bytes(cli, tmp_path):
             assert cli("population", "generate", "--households", "100", "--out",
                        str(f)).returncode == 0
         assert stat.S_IMODE(f.stat().st_mode) & 0o077 == 0, (f, oct(f.stat().st_mode))
+
+
+LAUGHS = ('<!DOCTYPE PMML [<!ENTITY a "aaaaaaaaaa">' + "".join(
+    f'<!ENTITY {chr(98 + i)} "' + f"&{chr(97 + i)};" * 10 + '">' for i in range(8))
+    + ']>')
+
+
+@pytest.mark.parametrize("name,blob", [
+    ("utf16", ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE PMML [<!ENTITY x SYSTEM '
+               '"file:///etc/passwd">]><PMML version="4.4"><Header description="&x;"/></PMML>'
+               ).encode("utf-16")),
+    ("utf16be-no-bom", ('<?xml version="1.0" encoding="UTF-16BE"?><!DOCTYPE PMML>'
+                        '<PMML version="4.4"/>').encode("utf-16-be")),
+    ("after-comment", ('<?xml version="1.0"?><!--' + "x" * 5000 + '-->'
+                       '<!DOCTYPE PMML [<!ENTITY e "b">]><PMML version="4.4"/>').encode()),
+    ("billion-laughs", ('<?xml version="1.0"?>' + LAUGHS + '<PMML version="4.4">'
+                        '<Header description="&i;"/></PMML>').encode()),
+    ("lowercase-spaced", b'<?xml version="1.0"?>\n<!DOCTYPE  PMML SYSTEM "http://x.example/d">'
+                         b'<PMML version="4.4"/>'),
+])
+def test_pmml_doctype_refused_by_the_parser_whatever_the_encoding(cli, tmp_path, name, blob):
+    """Point 13: the text filter missed a DOCTYPE in UTF-16 or after a 4 kB comment."""
+    src = tmp_path / f"{name}.pmml"
+    src.write_bytes(blob)
+    out = tmp_path / "out.toml"
+    r = cli("models", "import", str(src), "--format", "pmml", "--id", "x", "--source", "t",
+            "--out", str(out))
+    assert r.returncode == 2, (name, r.stderr)
+    assert "DOCTYPE/ENTITY declarations are not accepted" in r.stderr, (name, r.stderr)
+    assert not out.exists() and "root:" not in r.stderr

@@ -91,6 +91,33 @@ def _float(text: str | None, *, where: str, src: str) -> float:
 # ---------------------------------------------------------------------------------------------
 # Import
 
+class _Declaration(Exception):
+    pass
+
+
+def _refuse_dtd(raw: bytes, src: str) -> None:
+    """Refuse any DOCTYPE or ENTITY declaration as the XML parser itself sees it, whatever the
+    encoding (UTF-16...) and wherever it stands (after a long comment...): a first pass of expat
+    whose declaration handlers abort. (A text search for '<!DOCTYPE' missed both.)"""
+    from xml.parsers import expat
+
+    def refuse(*_args):
+        raise _Declaration
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.UnparsedEntityDeclHandler = refuse
+    parser.ExternalEntityRefHandler = refuse
+    try:
+        parser.Parse(raw, True)
+    except _Declaration:
+        raise ImportError_("DOCTYPE/ENTITY declarations are not accepted in PMML files",
+                           source=src) from None
+    except Exception:  # noqa: BLE001 - malformed XML is reported by the parse that follows
+        pass
+
+
 def _parse(path: Path) -> ET.Element:
     src = str(path)
     try:
@@ -99,10 +126,7 @@ def _parse(path: Path) -> ET.Element:
         raise ImportError_("file not found", source=src) from None
     except OSError as e:
         raise ImportError_(f"cannot read: {e.strerror}", source=src) from None
-    head = raw[:4096].upper()
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in raw.upper():
-        raise ImportError_("DOCTYPE/ENTITY declarations are not accepted in PMML files",
-                           source=src)
+    _refuse_dtd(raw, src)
     try:
         root = ET.fromstring(raw)
     except ET.ParseError as e:
