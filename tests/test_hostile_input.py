@@ -359,3 +359,44 @@ def test_pmml_doctype_refused_by_the_parser_whatever_the_encoding(cli, tmp_path,
     assert r.returncode == 2, (name, r.stderr)
     assert "DOCTYPE/ENTITY declarations are not accepted" in r.stderr, (name, r.stderr)
     assert not out.exists() and "root:" not in r.stderr
+
+
+def test_outputs_and_inputs_that_raised_internal_errors(cli, tmp_path):
+    """Point 12: --out a directory or in a missing folder, a non-UTF-8 --map file, export-site
+    to an impossible path, list columns where values are expected."""
+    import polars as pl
+
+    from profilage.population import generate_population
+
+    pop = tmp_path / "p.parquet"
+    generate_population(100, seed=4).write_parquet(pop)
+    (tmp_path / "dir.parquet").mkdir()
+    (tmp_path / "dir.html").mkdir()
+    cases = [
+        (["score", str(pop), "--out", str(tmp_path / "dir.parquet")], "--out: is a directory"),
+        (["score", str(pop), "--out", str(tmp_path / "nope" / "o.parquet")],
+         "--out: folder"),
+        (["features", "export", str(pop), "--out", str(tmp_path / "nope" / "f.parquet")],
+         "--out: folder"),
+        (["report", "--population", str(pop), "--out", str(tmp_path / "dir.html")],
+         "--out: is a directory"),
+        (["export-site", "/proc/profilage-site"], "DIR: cannot write the site"),
+    ]
+    bad_map = tmp_path / "map.csv"
+    bad_map.write_bytes(b"field,feature\n\xff\xfe,age_allocataire\n")
+    pmml = tmp_path / "m.pmml"
+    pmml.write_text('<PMML version="4.4"><Header/><DataDictionary/></PMML>')
+    cases.append((["models", "import", str(pmml), "--format", "pmml", "--id", "x", "--source",
+                   "t", "--map", str(bad_map), "--out", str(tmp_path / "m.toml")],
+                  "--map: " + str(bad_map)))
+    listed = tmp_path / "listes.parquet"
+    pl.read_parquet(pop).with_columns(alloc_age=pl.concat_list("alloc_age", "alloc_age")
+                                      ).write_parquet(listed)
+    cases += [(["audit", "--population", str(listed), "--bootstrap", "0"],
+               "alloc_age: column has type List(Int32), expected Int32"),
+              (["score", str(listed), "--out", str(tmp_path / "o.parquet")],
+               "alloc_age: column has type List(Int32)")]
+    for args, needle in cases:
+        r = cli(*args)
+        assert r.returncode == 2, (args, r.stderr)
+        assert needle in r.stderr and "interne" not in r.stderr, (args, r.stderr)

@@ -322,3 +322,53 @@ def test_cli_audit_budget_says_the_limit(cli, tmp_path):
             "famille_type,tranche_age,decile_revenu_uc,sexe_allocataire,rsa")
     assert r.returncode == 2, r.stderr
     assert "--bootstrap" in r.stderr and "over the limit of 5000000" in r.stderr
+
+
+def test_partial_bodies_on_real_connections_are_closed():
+    """Point 13: 1,100 connections with partial bodies stayed open for ever. A real uvicorn
+    server (body time limit 1 s): each half-sent body gets 408 and its connection is closed,
+    while other requests are answered."""
+    import socket
+    import threading
+    import time
+    import urllib.request
+
+    import uvicorn
+
+    from profilage.cli.web_cmds import UVICORN_LIMITS
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(body_timeout=1.0), host="127.0.0.1",
+                                           port=port, log_level="warning", **UVICORN_LIMITS))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(100):
+            if server.started:
+                break
+            time.sleep(0.05)
+        socks = []
+        for _ in range(50):
+            c = socket.create_connection(("127.0.0.1", port), timeout=10)
+            c.sendall(b"POST /api/score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                      b"application/json\r\nContent-Length: 1000\r\n\r\n{\"dossier\": ")
+            socks.append(c)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/models", timeout=10) as r:
+            assert r.status == 200  # the server still answers meanwhile
+        t0 = time.monotonic()
+        for c in socks:
+            data = b""
+            while True:
+                chunk = c.recv(4096)
+                if not chunk:
+                    break  # closed by the server
+                data += chunk
+            assert data.startswith(b"HTTP/1.1 408"), data[:80]
+            assert b"not received within 1 s" in data
+            c.close()
+        assert time.monotonic() - t0 < 10
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

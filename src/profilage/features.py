@@ -195,7 +195,15 @@ def conform(df: pl.DataFrame | pl.LazyFrame, columns: dict[str, pl.DataType] = D
 
     An eager frame stays eager (small frames: the lazy planner's overhead dominates)."""
     lf = df
-    have = set(lf.collect_schema().names())
+    schema = lf.collect_schema()
+    have = set(schema.names())
+    for name, dtype in columns.items():  # a list where a value is expected, or the reverse
+        if name in have and schema[name] != pl.Null and (
+                isinstance(schema[name], (pl.List, pl.Array, pl.Struct))
+                != isinstance(dtype, pl.List)):
+            from profilage.errors import ProfilageError
+
+            raise ProfilageError(f"column has type {schema[name]}, expected {dtype}", field=name)
     exprs = []
     for name, dtype in columns.items():
         if name in have and name in NUMERIC_RANGES:

@@ -50,6 +50,19 @@ def print_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(_clean(obj), ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+def check_out_file(out: Any, field: str = "--out") -> None:
+    """An output file path the command can write: not a directory, in an existing folder."""
+    from pathlib import Path
+
+    from profilage.errors import ProfilageError
+
+    out = Path(out)
+    if out.is_dir():
+        raise ProfilageError("is a directory, expected a file path", field=field, source=str(out))
+    if not out.resolve().parent.is_dir():
+        raise ProfilageError(f"folder {out.parent} does not exist", field=field, source=str(out))
+
+
 def fmt(x: float | None, digits: int = 3) -> str:
     if x is None:
         return "—"

@@ -87,6 +87,10 @@ def _write_atomic(out, text: str) -> None:
         from profilage.errors import ProfilageError
 
         raise ProfilageError(f"directory {str(out.parent)!r} does not exist", field="--out")
+    if out.is_dir():
+        from profilage.errors import ProfilageError
+
+        raise ProfilageError("is a directory, expected a file path", field="--out")
     tmp = out.with_name(out.name + ".part")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(out)

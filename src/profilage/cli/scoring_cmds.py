@@ -8,7 +8,15 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from profilage.cli.common import STATUS_FR, console, esc, fmt, print_json, provenance_banner
+from profilage.cli.common import (
+    STATUS_FR,
+    check_out_file,
+    console,
+    esc,
+    fmt,
+    print_json,
+    provenance_banner,
+)
 from profilage.errors import ProfilageError
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
@@ -45,6 +53,7 @@ def score_table(path: Path, model: str, out: Path | None) -> None:
         raise ProfilageError("scoring a table needs --out OUT.csv|OUT.parquet", field="--out")
     if out.suffix.lower() not in TABLE_SUFFIXES:
         raise ProfilageError("output must end in .csv or .parquet", field="--out")
+    check_out_file(out)
     from profilage.features import coerce_inputs, model_inputs, table_kind
 
     m = load_model(model)

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from typer.core import TyperGroup
 
-from profilage.cli.common import console
+from profilage.cli.common import check_out_file, console
 from profilage.errors import ProfilageError
 
 
@@ -76,6 +76,7 @@ def features_export(
 
     if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise ProfilageError("output must end in .csv or .parquet", field="--out")
+    check_out_file(out)
     df = feature_table(read_population(population), model).collect()
     _write_table(df, out)
     console.print(f"{df.height} foyers, {df.width - 1} variables → {out}")

@@ -89,7 +89,11 @@ def export_site(
     _need_web()
     from profilage.web.site import export_site as run
 
-    path = run(out, model or None)
+    try:
+        path = run(out, model or None)
+    except OSError as e:  # a read-only or impossible place
+        raise ProfilageError(f"cannot write the site: {e.strerror or e}", field="DIR",
+                             source=str(out)) from None
     console.print(f"Site statique écrit / static site written: {path}/index.html "
                   "(aucune donnée du foyer ne quitte le navigateur / household data never "
                   "leaves the browser)")
@@ -121,6 +125,9 @@ def report(
         raise ProfilageError("expected fr or en", field="--lang")
     if out.suffix.lower() not in (".html", ".htm"):
         raise ProfilageError("the report is HTML: give a path ending in .html", field="--out")
+    if out.is_dir():
+        raise ProfilageError("is a directory, expected a file path", field="--out",
+                             source=str(out))
     if budget_per_month is not None and share is not None:
         raise ProfilageError("give --budget-per-month or --share, not both", field="--share")
     with console.status("Audit et graphiques / audit and charts…"):

@@ -101,11 +101,16 @@ class FeatureMap:
             if "=" not in item and p.is_file():
                 import csv
 
-                with p.open(encoding="utf-8-sig", newline="") as fh:
-                    for row in csv.DictReader(fh):
-                        f, feat = (row.get("field") or "").strip(), (row.get("feature") or "").strip()
-                        if f and feat:
-                            add(f, feat)
+                try:
+                    with p.open(encoding="utf-8-sig", newline="") as fh:
+                        for row in csv.DictReader(fh):
+                            f = str(row.get("field") or "").strip()
+                            feat = str(row.get("feature") or "").strip()
+                            if f and feat:
+                                add(f, feat)
+                except (UnicodeDecodeError, csv.Error) as e:
+                    raise ProfilageError(f"{item}: not a UTF-8 CSV file ({e})".splitlines()[0],
+                                         field="--map") from None
                 continue
             if "=" not in item:
                 raise ProfilageError(f"{item!r}: expected FIELD=feature or a CSV file with "

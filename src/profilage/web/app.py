@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from profilage import __version__
 from profilage.errors import ProfilageError
-from profilage.web.limits import BodyLimit
+from profilage.web.limits import BODY_TIMEOUT, BodyLimit
 from profilage.web.security import Security, trusted_hosts
 
 WEB_DIR = Path(__file__).parent
@@ -32,13 +32,15 @@ def create_app_from_env() -> FastAPI:
 
 
 def create_app(*, allow_paths: str | Path | None = None,
-               hosts: list[str] | tuple[str, ...] | None = None) -> FastAPI:
+               hosts: list[str] | tuple[str, ...] | None = None,
+               body_timeout: float = BODY_TIMEOUT) -> FastAPI:
     """Build the app. No CORS middleware: browsers refuse cross-origin reads (CORS closed).
 
     ``allow_paths``: a directory whose Parquet/CSV files the audit may read when a client names
     them (``serve --allow-paths DIR``); by default clients name no file at all.
     ``hosts``: host names accepted in the Host header besides loopback names (the ``--host``
-    the server listens on, ``--trusted-host``); see :mod:`profilage.web.security`."""
+    the server listens on, ``--trusted-host``); see :mod:`profilage.web.security`.
+    ``body_timeout``: seconds to receive a whole request body (web/limits.py)."""
     from contextlib import asynccontextmanager
 
     from profilage.web import api, audit_api, pages
@@ -114,6 +116,6 @@ def create_app(*, allow_paths: str | Path | None = None,
     app.include_router(audit_api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, timeout=body_timeout)
     app.add_middleware(Security, hosts=trusted_hosts(hosts))  # outermost: Host, type, headers
     return app
