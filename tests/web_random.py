@@ -100,4 +100,19 @@ def random_dossier(rng: random.Random) -> dict:
             if x is not None:
                 c2s[k] = x
         d["c2s"] = c2s
+    return _not_after_reference(d)
+
+
+def _not_after_reference(d: dict) -> dict:
+    """Births and events are never after the reference month (the API refuses them): the
+    random draws above are clamped to it, the same random stream otherwise."""
+    ref = d["reference_month"]
+    clamp = lambda v: ref if isinstance(v, str) and v[:1].isdigit() and v > ref else v  # noqa: E731
+    for who in ("allocataire", "conjoint"):
+        if d.get(who) and "date_naissance" in d[who]:
+            d[who]["date_naissance"] = clamp(d[who]["date_naissance"])
+    for e in d.get("enfants") or []:
+        if "date_naissance" in e:
+            e["date_naissance"] = clamp(e["date_naissance"])
+    d["historique"] = {k: clamp(v) for k, v in d["historique"].items()}
     return d
