@@ -372,3 +372,28 @@ def test_partial_bodies_on_real_connections_are_closed():
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_cross_site_requests_are_refused_but_links_to_pages_work(client):
+    """A page elsewhere can embed <img src="http://127.0.0.1:8000/audit?run=1&households=200000">
+    (the browser sends it, with Sec-Fetch-Site: cross-site): it must not start an audit."""
+    img = {"sec-fetch-site": "cross-site", "sec-fetch-mode": "no-cors", "sec-fetch-dest": "image"}
+    nav = {"sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate",
+           "sec-fetch-dest": "document"}
+    for path, headers in (("/audit?run=1&households=200000", img),
+                          ("/audit?run=1&households=200000", nav),
+                          ("/audit/report?households=200000", nav),
+                          ("/api/models", {**img, "sec-fetch-mode": "cors",
+                                           "sec-fetch-dest": "empty"}),
+                          ("/", {**nav, "sec-fetch-dest": "iframe"}),
+                          ("/", {**nav, "sec-fetch-site": "same-site", "sec-fetch-mode": "cors"})):
+        r = client.get(path, headers=headers)
+        assert r.status_code == 403, (path, headers)
+        assert r.json()["detail"][0]["field"] == "header.sec-fetch-site"
+    r = client.post("/api/score", json={"dossier": "abel"},
+                    headers={"sec-fetch-site": "cross-site", "sec-fetch-mode": "cors"})
+    assert r.status_code == 403
+    for path in ("/", "/models", "/audit", "/audit?run=0"):  # a link from elsewhere
+        assert client.get(path, headers=nav).status_code == 200, path
+    same = {"sec-fetch-site": "same-origin", "sec-fetch-mode": "cors", "sec-fetch-dest": "empty"}
+    assert client.post("/api/score", json={"dossier": "abel"}, headers=same).status_code == 200

@@ -17,6 +17,11 @@ send and tells the browser to confine what we answer:
   ``X-Frame-Options: DENY``, ``Referrer-Policy: no-referrer``, ``Cross-Origin-Opener-Policy`` and
   ``Cross-Origin-Resource-Policy: same-origin``. A response that sets its own CSP (the API docs
   page, whose one inline script is allowed by its hash) keeps it.
+- **Cross-site requests** (``Sec-Fetch-Site: cross-site`` or ``same-site``, which browsers
+  send): only a top-level navigation to a page is answered; an image, script, frame or fetch
+  from another site, and a navigation that would run an audit (``/audit?run=1``,
+  ``/audit/report``), get 403 (a link or an ``<img>`` on any page could otherwise make the
+  server generate and score 200,000 households).
 - **HEAD** is answered wherever GET is (the GET response without its body).
 - **An internal error** is one log line (method, path, exception type) and a JSON 500, never a
   traceback in the log or the response.
@@ -74,6 +79,20 @@ async def send_error(send, status: int, loc: list, msg: str, kind: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def _navigation_allowed(scope, headers: dict) -> bool:
+    """A cross-site request is answered only when it is a top-level GET navigation to a page
+    that does not start work (an audit run, a report)."""
+    mode = headers.get(b"sec-fetch-mode", b"").decode("latin-1").lower()
+    dest = headers.get(b"sec-fetch-dest", b"document").decode("latin-1").lower()
+    if mode != "navigate" or dest != "document" or scope.get("method") not in ("GET", "HEAD"):
+        return False
+    path = scope.get("path", "")
+    query = scope.get("query_string", b"").decode("latin-1")
+    runs = path == "/audit/report" or (path == "/audit" and "run=" in query
+                                       and "run=0" not in query)
+    return not runs and not path.startswith("/api/")
+
+
 class Security:
     """See the module docstring. ``hosts``: the names accepted in the Host header."""
 
@@ -90,6 +109,11 @@ class Security:
                                     "untrusted Host header (this server answers only to "
                                     + ", ".join(sorted(self.hosts)) + ")", "untrusted_host")
         method = scope.get("method")
+        site = headers.get(b"sec-fetch-site", b"").decode("latin-1").lower()
+        if site in ("cross-site", "same-site") and not _navigation_allowed(scope, headers):
+            return await send_error(send, 403, ["header", "sec-fetch-site"],
+                                    "cross-site request refused (open the page from its own "
+                                    "address)", "cross_site")
         if method in ("POST", "PUT", "PATCH") and scope.get("path", "").startswith("/api/"):
             ctype = headers.get(b"content-type", b"").decode("latin-1")
             if ctype.split(";", 1)[0].strip().lower() not in JSON_TYPES:
