@@ -171,7 +171,7 @@ def scan_population(path: str | Path) -> pl.LazyFrame:
     if p.suffix.lower() == ".csv":
         return read_population(p).lazy()
     try:
-        lf = pl.scan_parquet(p)
+        lf = pl.scan_parquet(p, glob=False)  # the name as given: no glob pattern
         lf.collect_schema()
     except Exception as e:  # polars raises several types for unreadable files
         raise ProfilageError(f"cannot read table: {str(e).splitlines()[0]}", field="--population",
