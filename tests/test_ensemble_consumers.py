@@ -231,7 +231,7 @@ def test_api_score_and_audit_with_ensemble(ens):
 
     from profilage.web.app import create_app
 
-    client = TestClient(create_app())
+    client = TestClient(create_app(), base_url="http://127.0.0.1")  # a trusted Host
     sizes = {m["id"]: m["ensemble_size"] for m in client.get("/api/models").json()}
     assert sizes["cnaf-2014"] == SIZE and sizes[NONE] is None
     r = client.post("/api/score", json={"model": "cnaf-2014", "dossier": "nathalie",
