@@ -214,7 +214,7 @@ def test_model_files_that_raised_internal_errors(cli, tmp_path):
     cases = {
         "override.toml": (_model_text(prefix='[features.age_allocataire]\nkind = "category"\n'
                                       'categories = ["a"]\n'),
-                          "features.age_allocataire: is a built-in model input"),
+                          "feature 'age_allocataire' is not numeric"),
         "strbool.toml": (_model_text().replace("value = false", 'value = "false"'),
                          "is boolean: value must be true or false"),
         "complexe.toml": (_model_text('[[criteria]]\nid = "p"\nlabel_fr = "p"\nlabel_en = "p"\n'

@@ -504,9 +504,6 @@ def parse_model(data: dict, source: str, *, sha256: str = "", path: str = "") ->
         col.add("features", "must be a table of feature declarations")
         extra = {}
     for name, spec in extra.items():
-        if name in FEATURES:
-            col.add(f"features.{name}", "is a built-in model input: declare a new name")
-            continue
         if not isinstance(spec, dict) or spec.get("kind") not in ("bool", "int", "float", "category"):
             col.add(f"features.{name}", "declare kind = bool | int | float | category")
             continue
