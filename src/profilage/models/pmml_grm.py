@@ -16,12 +16,12 @@ The result is a list of ``CategoricalPredictor``/``NumericPredictor`` elements, 
 
 from __future__ import annotations
 
-import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 
 from profilage.models.build import ImportError_
+from profilage.models.pmml import _float
 
 
 def _local(tag: str) -> str:
@@ -49,16 +49,6 @@ class Table:
     other: str | None
     notes: list[str] = field(default_factory=list)
     intercept_ext: Any = None  # profilage's own Extension on the intercept (round trip)
-
-
-def _num(text: str | None, where: str, src: str) -> float:
-    try:
-        v = float(text)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ImportError_(f"{text!r} is not a number", field=where, source=src) from None
-    if not math.isfinite(v):
-        raise ImportError_(f"{text!r} is not a finite number", field=where, source=src)
-    return v
 
 
 def grm_table(model: ET.Element, *, target_values: list[str], src: str) -> Table:
@@ -147,14 +137,14 @@ def grm_table(model: ET.Element, *, target_values: list[str], src: str) -> Table
         elif fn != "classification":
             raise ImportError_(f'functionName="{fn}" is not supported', field=where, source=src)
 
-    intercept = _num(model.get("offsetValue", "0"), "offsetValue", src)
+    intercept = _float(model.get("offsetValue", "0"), where="offsetValue", src=src)
     preds: list[ET.Element] = []
     for c in pcells:
         pname = c.get("parameterName", "")
         if pname not in params:
             raise ImportError_(f"PCell parameter {pname!r} is not in the ParameterList",
                                field="ParamMatrix", source=src)
-        beta = _num(c.get("beta"), f"ParamMatrix {pname}", src)
+        beta = _float(c.get("beta"), where=f"ParamMatrix {pname}", src=src)
         if pname not in cells:
             intercept += beta
             continue
@@ -164,7 +154,7 @@ def grm_table(model: ET.Element, *, target_values: list[str], src: str) -> Table
             el = ET.Element("CategoricalPredictor", {"name": pred, "value": value,
                                                      "coefficient": repr(beta)})
         else:
-            exponent = _num(value, f"PPCell {pname}", src)
+            exponent = _float(value, where=f"PPCell {pname}", src=src)
             el = ET.Element("NumericPredictor", {"name": pred, "exponent": value or "1",
                                                  "coefficient": repr(beta)})
             if exponent != int(exponent):
