@@ -89,3 +89,23 @@ def test_export_site_refuses_non_empty_dir(cli, tmp_path):
     r = cli("export-site", str(tmp_path / "s"), "--model", "nope")
     assert r.returncode == 2 and "unknown model" in r.stderr
     assert not (tmp_path / "s").exists()
+
+
+def test_model_page_counts_agree_in_number(tmp_path):
+    """One criterion with two rows: « 1 critère, 2 lignes » / "1 criterion, 2 rows", and
+    cnaf-2014's 23 criteria in the plural."""
+    from profilage.models import load_model, load_model_file
+    from profilage.render import base_context, render
+    from profilage.web.pages import model_page_context
+    from tests.test_models import GOOD
+
+    p = tmp_path / "toy.toml"
+    p.write_text(GOOD)
+    toy = load_model_file(p)
+    for m, fr, en in ((toy, "(1 critère, 2 lignes)", "(1 criterion, 2 rows)"),
+                      (load_model("cnaf-2014"), "(23 critères, ", "(23 criteria, ")):
+        for lang, want in (("fr", fr), ("en", en)):
+            html = render("model.html", base_context(lang, models=[], model_id=m.id, others=[],
+                                                     diff=None, diff_rows=None,
+                                                     **model_page_context(m, lang)))
+            assert want in html, (m.id, lang)
