@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from serverproc import running_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,36 +95,16 @@ def test_corrupt_model_file_is_a_clear_error(tmp_path, cli, content, expected):
     assert "Traceback" not in proc.stderr
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_server_logs_never_contain_dossier_content(tmp_path):
     """A real `profilage serve`: valid, invalid and hostile dossiers carrying a marker; the
     server's whole output (access log, errors) must not contain the marker anywhere."""
     pytest.importorskip("fastapi", reason="the web extra is not installed")
-    import time
     import urllib.error
     import urllib.request
 
-    port = _free_port()
     out = tmp_path / "server.log"
-    with out.open("w") as f:
-        proc = subprocess.Popen([sys.executable, "-m", "profilage", "serve", "--port", str(port)],
-                                stdout=f, stderr=subprocess.STDOUT, cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
     marker = "SECRET-7f3a-Dupont"
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(base + "/api/models", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with out.open("w") as f, running_server(stdout=f) as base:
         dossier = json.loads((ROOT / "personas" / "nathalie.json").read_text())
         bodies = [
             {"model": "cnaf-2014", "dossier": {**dossier, "nom": marker}},
@@ -147,9 +128,6 @@ def test_server_logs_never_contain_dossier_content(tmp_path):
             urllib.request.urlopen(raw, timeout=30)
         except urllib.error.HTTPError as e:
             codes.append(e.code)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     log = out.read_text()
     assert codes[:2] == [200, 200] and all(c in (200, 404, 422) for c in codes), codes
     assert "POST /api/score" in log  # the access log is there, without bodies

@@ -6,11 +6,7 @@ range — the same figures as the API."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,7 +14,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import test_web_browser as wb  # noqa: E402
 from ensemble_fixture import write_fixture  # noqa: E402
-from test_web_browser import ARTIFACTS, ROOT, _api, _free_port, fr  # noqa: E402
+from serverproc import running_server  # noqa: E402
+from test_web_browser import ARTIFACTS, _api, fr  # noqa: E402
 
 browser = wb.browser  # Debian's Chromium, as in the other browser tests
 
@@ -27,23 +24,8 @@ browser = wb.browser  # Debian's Chromium, as in the other browser tests
 def ens_server(tmp_path_factory):
     d = tmp_path_factory.mktemp("ensembles")
     write_fixture(d, "cnaf-2014", size=7, seed=3)
-    port = _free_port()
-    env = {**os.environ, "PROFILAGE_ENSEMBLES": str(d), "PYTHONPATH": os.pathsep.join(
-        [str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-m", "profilage", "serve", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(url + "/api/models", timeout=2).read()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail("server exited: " + proc.stderr.read().decode()[-2000:])
-            time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with running_server(env={"PROFILAGE_ENSEMBLES": str(d)}) as url:
+        yield url
 
 
 def test_simulator_shows_the_ensemble_range(ens_server, browser):

@@ -94,10 +94,11 @@ def test_export_site_refuses_non_empty_dir(cli, tmp_path):
 def test_model_page_counts_agree_in_number(tmp_path):
     """One criterion with two rows: « 1 critère, 2 lignes » / "1 criterion, 2 rows", and
     cnaf-2014's 23 criteria in the plural."""
+    from test_models import GOOD
+
     from profilage.models import load_model, load_model_file
     from profilage.render import base_context, render
     from profilage.web.pages import model_page_context
-    from tests.test_models import GOOD
 
     p = tmp_path / "toy.toml"
     p.write_text(GOOD)
