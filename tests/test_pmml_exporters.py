@@ -86,6 +86,22 @@ def _oracle_file(name: str, tmp: Path) -> Path:
     return DATA / f"{name}.pmml"
 
 
+def _ours(inp: Path, toml: Path, out: Path) -> np.ndarray:
+    """`profilage score` of a table under an imported model: the scores, as floats."""
+    r = run_cli("score", str(inp), "--model", str(toml), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    return pl.read_parquet(out)["score"].to_numpy().astype(float)
+
+
+def _jpmml(jobs: list[dict], spec: Path) -> list[np.ndarray]:
+    """JPMML-Evaluator's probabilities for each job (pmml, input, field, output)."""
+    spec.write_text(json.dumps(jobs))
+    r = subprocess.run([sys.executable, str(Path(__file__).parent / "pmml_oracle.py"), str(spec)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return [pl.read_parquet(job["output"])["p"].to_numpy().astype(float) for job in jobs]
+
+
 def _run(tmp: Path, unknown: str, missing: float) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     jobs, ours = [], {}
     for i, (name, (field, opts)) in enumerate(EXPORTERS.items()):
@@ -96,19 +112,11 @@ def _run(tmp: Path, unknown: str, missing: float) -> dict[str, tuple[np.ndarray,
         table = _table(name, 500, seed=i, missing=missing)
         inp = tmp / f"{name}-{unknown}.parquet"
         table.write_parquet(inp)
-        scored = tmp / f"{name}-{unknown}-scored.parquet"
-        r = run_cli("score", str(inp), "--model", str(toml), "--out", str(scored))
-        assert r.returncode == 0, r.stderr
-        ours[name] = pl.read_parquet(scored)["score"].to_numpy().astype(float)
+        ours[name] = _ours(inp, toml, tmp / f"{name}-{unknown}-scored.parquet")
         jobs.append({"pmml": str(_oracle_file(name, tmp)), "input": str(inp), "field": field,
                      "output": str(tmp / f"{name}-{unknown}-oracle.parquet")})
-    spec = tmp / f"jobs-{unknown}.json"
-    spec.write_text(json.dumps(jobs))
-    r = subprocess.run([sys.executable, str(Path(__file__).parent / "pmml_oracle.py"), str(spec)],
-                       capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr[-3000:]
-    return {name: (ours[name], pl.read_parquet(job["output"])["p"].to_numpy().astype(float))
-            for name, job in zip(EXPORTERS, jobs)}
+    theirs = _jpmml(jobs, tmp / f"jobs-{unknown}.json")
+    return {name: (ours[name], t) for name, t in zip(EXPORTERS, theirs)}
 
 
 @pytest.fixture(scope="module")
@@ -373,16 +381,9 @@ def test_missing_value_replacement_is_the_source_semantics(tmp_path):
     table = _table("r_pmml_glm_binomial", 400, seed=11, missing=0.15)
     inp = tmp_path / "t.parquet"
     table.write_parquet(inp)
-    r = run_cli("score", str(inp), "--model", str(toml), "--out", str(tmp_path / "s.parquet"))
-    assert r.returncode == 0, r.stderr
-    ours = pl.read_parquet(tmp_path / "s.parquet")["score"].to_numpy().astype(float)
-    jobs = tmp_path / "jobs.json"
-    jobs.write_text(json.dumps([{"pmml": str(pmml), "input": str(inp), "field": "Probability_oui",
-                                 "output": str(tmp_path / "o.parquet")}]))
-    r = subprocess.run([sys.executable, str(Path(__file__).parent / "pmml_oracle.py"), str(jobs)],
-                       capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr[-3000:]
-    theirs = pl.read_parquet(tmp_path / "o.parquet")["p"].to_numpy().astype(float)
+    ours = _ours(inp, toml, tmp_path / "s.parquet")
+    [theirs] = _jpmml([{"pmml": str(pmml), "input": str(inp), "field": "Probability_oui",
+                        "output": str(tmp_path / "o.parquet")}], tmp_path / "jobs.json")
     assert (np.isnan(ours) == np.isnan(theirs)).all()
     ok = ~np.isnan(theirs)
     # only nb_enfants (no replacement) still gives no score
@@ -424,14 +425,7 @@ def test_glm_with_a_numeric_target_regression_function(tmp_path):
     table = _table("r_pmml_glm_binomial", 300, seed=21)
     inp = tmp_path / "t.parquet"
     table.write_parquet(inp)
-    r = run_cli("score", str(inp), "--model", str(toml), "--out", str(tmp_path / "s.parquet"))
-    assert r.returncode == 0, r.stderr
-    ours = pl.read_parquet(tmp_path / "s.parquet")["score"].to_numpy().astype(float)
-    jobs = tmp_path / "jobs.json"
-    jobs.write_text(json.dumps([{"pmml": str(pmml), "input": str(inp), "field": "Predicted_indu",
-                                 "output": str(tmp_path / "o.parquet")}]))
-    r = subprocess.run([sys.executable, str(Path(__file__).parent / "pmml_oracle.py"), str(jobs)],
-                       capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr[-3000:]
-    theirs = pl.read_parquet(tmp_path / "o.parquet")["p"].to_numpy().astype(float)
+    ours = _ours(inp, toml, tmp_path / "s.parquet")
+    [theirs] = _jpmml([{"pmml": str(pmml), "input": str(inp), "field": "Predicted_indu",
+                        "output": str(tmp_path / "o.parquet")}], tmp_path / "jobs.json")
     assert np.abs(ours - theirs).max() < 1e-12
