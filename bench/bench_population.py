@@ -28,14 +28,13 @@ def main() -> None:
     ap.add_argument("--report", action="store_true", help="also time population report")
     args = ap.parse_args()
 
-    from profilage.cli.population_cmds import write_parquet_atomic
     from profilage.population import iter_population
+    from profilage.tableio import write_parquet_atomic
 
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp) / "population.parquet"
         cpu0, t0 = time.process_time(), time.perf_counter()
-        rows = write_parquet_atomic(iter_population(args.households, args.seed, workers=2),
-                                    out, args.households, progress=False)
+        rows = write_parquet_atomic(iter_population(args.households, args.seed, workers=2), out)
         wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         size = out.stat().st_size
         result = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
@@ -61,6 +63,20 @@ def check_out_file(out: Any, field: str = "--out") -> None:
         raise ProfilageError("is a directory, expected a file path", field=field, source=str(out))
     if not out.resolve().parent.is_dir():
         raise ProfilageError(f"folder {out.parent} does not exist", field=field, source=str(out))
+
+
+@contextmanager
+def progress_bar(label: str, total: int | None, *, enabled: bool = True
+                 ) -> Iterator[Callable[[int], None]]:
+    """A transient progress bar on stderr for a long step; yields ``advance(n)``. Disabled
+    (``advance`` does nothing visible) when ``enabled`` is false."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn(label), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
+                  TimeElapsedColumn(), console=err_console, transient=True,
+                  disable=not enabled) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
 
 
 def fmt(x: float | None, digits: int = 3) -> str:

@@ -2,65 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import typer
 
-from profilage.cli.common import console, err_console, print_json
+from profilage.cli.common import console, err_console, print_json, progress_bar
 from profilage.errors import ProfilageError
 
 app = typer.Typer(help="Population synthétique nationale / synthetic national population.",
                   no_args_is_help=True)
-
-
-def write_parquet_atomic(chunks, out: Path, total: int, *, progress: bool = True) -> int:
-    """Stream frames into ``out`` through a temporary file renamed at the end; rows written."""
-    import pyarrow.parquet as pq
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    out = Path(out)
-    if out.exists() and out.is_dir():
-        raise ProfilageError("is a directory, expected a .parquet file path", field="--out",
-                             source=str(out))
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise ProfilageError(f"folder {parent} does not exist", field="--out", source=str(out))
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent)
-    os.close(fd)
-    rows = 0
-    writer = None
-    try:
-        with Progress(TextColumn("Foyers / households"), BarColumn(),
-                      TextColumn("{task.completed:,}/{task.total:,}"), TimeElapsedColumn(),
-                      console=err_console, transient=True,
-                      disable=not progress or total < 500_000) as bar:
-            task = bar.add_task("gen", total=total)
-            for df in chunks:
-                table = df.to_arrow()
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd",
-                                              compression_level=1)
-                writer.write_table(table)
-                rows += df.height
-                bar.advance(task, df.height)
-        if writer is None:
-            raise ProfilageError("no rows to write", field="--households")
-        writer.close()
-        writer = None
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual file mode
-        os.replace(tmp, out)
-    finally:
-        if writer is not None:
-            writer.close()
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return rows
 
 
 @app.command("generate")
@@ -77,6 +29,7 @@ def generate(
     """Génère une population d'allocataires / generate a population of CAF (or C2S) households."""
     from profilage.population import iter_population
     from profilage.population.generator import parse_reference_month
+    from profilage.tableio import write_parquet_atomic
 
     if households < 1:
         raise ProfilageError(f"expected a whole number >= 1, got {households}",
@@ -93,7 +46,9 @@ def generate(
     # Two drawing threads ahead of the writer: the 2-core target of the benchmark.
     chunks = iter_population(households, seed, reference_month=reference_month, kind=kind,
                              workers=2)
-    rows = write_parquet_atomic(chunks, out, households, progress=not json_out)
+    with progress_bar("Foyers / households", households,
+                      enabled=not json_out and households >= 500_000) as advance:
+        rows = write_parquet_atomic(chunks, out, on_rows=advance)
     elapsed = time.perf_counter() - t0
     summary = {"households": rows, "kind": kind, "seed": seed, "reference_month": reference_month,
                "out": str(out), "seconds": round(elapsed, 2)}

@@ -37,27 +37,6 @@ def models_sql(
     sys.stdout.write(score_sql(model, table, dialect=dialect, contributions=contributions))
 
 
-def read_population(path: Path):
-    """A population (Parquet or CSV of flat dossier rows) as a Polars LazyFrame."""
-    import polars as pl
-
-    if not path.is_file():
-        raise ProfilageError("file not found", source=str(path))
-    try:
-        if path.suffix.lower() == ".csv":
-            lf = pl.scan_csv(path, infer_schema_length=10_000, glob=False)
-        else:
-            lf = pl.scan_parquet(path, glob=False)  # names are literal, never patterns
-        names = lf.collect_schema().names()
-    except Exception as e:  # polars raises several types for unreadable files
-        raise ProfilageError(f"cannot read table: {str(e).splitlines()[0]}", source=str(path)
-                             ) from None
-    if "household_id" not in names:
-        raise ProfilageError("column missing from the population", field="household_id",
-                             source=str(path))
-    return lf
-
-
 def feature_table(population, model: str):
     """household_id + the model's input features, derived from flat dossier rows."""
     from profilage.features import model_inputs
@@ -77,7 +56,9 @@ def features_export(
     if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise ProfilageError("output must end in .csv or .parquet", field="--out")
     check_out_file(out)
-    df = feature_table(read_population(population), model).collect()
+    from profilage.tableio import scan_population
+
+    df = feature_table(scan_population(population), model).collect()
     _write_table(df, out)
     console.print(f"{df.height} foyers, {df.width - 1} variables → {out}")
 

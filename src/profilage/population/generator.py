@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import polars as pl
@@ -636,17 +636,21 @@ def iter_population(households: int, seed: int = 0, *, reference_month: str | dt
 
 
 def generate_population(households: int, seed: int = 0, *, reference_month: str = "2024-03",
-                        progress: bool = False, kind: str = "caf") -> pl.DataFrame:
+                        progress: Callable[[int], None] | None = None, kind: str = "caf"
+                        ) -> pl.DataFrame:
     """Generate ``households`` CAF beneficiary households (one row each), deterministically.
 
     The frame has every column of ``profilage.features.DOSSIER_COLUMNS`` (so
     ``derive_features`` and ``score_dossiers_frame`` read it directly) plus ``household_id``,
     ``famille_type``, ``sexe_allocataire``, ``departement``, ``aah`` and ``aah_travaille``.
+    ``progress(n)``, if given, is called after each chunk of ``n`` households (the caller
+    draws any bar: this module prints nothing).
     """
-    chunks = iter_population(households, seed, reference_month=reference_month, kind=kind)
-    if progress and households > CHUNK:
-        chunks = _with_progress(chunks, households)
-    parts = list(chunks)
+    parts = []
+    for df in iter_population(households, seed, reference_month=reference_month, kind=kind):
+        parts.append(df)
+        if progress:
+            progress(df.height)
     if not parts:
         if kind == "c2s":
             return pl.DataFrame(schema=C2S_SCHEMA).select(C2S_COLUMNS)
@@ -655,7 +659,7 @@ def generate_population(households: int, seed: int = 0, *, reference_month: str 
 
 
 def generate_c2s_population(households: int, seed: int = 0, *, reference_month: str = "2024-03",
-                            progress: bool = False) -> pl.DataFrame:
+                            progress: Callable[[int], None] | None = None) -> pl.DataFrame:
     """Generate C2SG (free complémentaire santé solidaire) households for the CNAM models.
 
     Same columns as :func:`generate_population` with the ``c2s_*`` fields filled
@@ -665,17 +669,3 @@ def generate_c2s_population(households: int, seed: int = 0, *, reference_month: 
     """
     return generate_population(households, seed, reference_month=reference_month,
                                progress=progress, kind="c2s")
-
-
-def _with_progress(chunks: Iterator[pl.DataFrame], total: int) -> Iterator[pl.DataFrame]:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from profilage.cli.common import err_console
-
-    with Progress(TextColumn("Foyers / households"), BarColumn(),
-                  TextColumn("{task.completed:,}/{task.total:,}"), TimeElapsedColumn(),
-                  console=err_console, transient=True) as bar:
-        task = bar.add_task("gen", total=total)
-        for df in chunks:
-            yield df
-            bar.advance(task, df.height)

@@ -164,10 +164,10 @@ def add_population(con: duckdb.DuckDBPyConnection, file: str | Path, name: str |
     Columns the store knows are cast to their type; missing ones become NULL (unknown). An
     optional ``fin_relation`` date column fills ``relationships``. One transaction.
     """
-    from profilage.cli.sql_cmds import read_population
+    from profilage.tableio import scan_population
 
     f = Path(file)
-    lf = read_population(f)  # checks the file and household_id
+    lf = scan_population(f)  # checks the file and household_id
     names = lf.collect_schema().names()
     name = name or f.stem
     if _one(con, "SELECT 1 FROM populations WHERE name = ?", [name]):
