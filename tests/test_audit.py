@@ -123,3 +123,37 @@ def test_intersections_and_parse_by():
     inter = t.filter(pl.col("by") == "g × h")
     assert inter["group"].to_list() == ["a × non", "a × oui", "b × oui", "b × inconnu"]
     assert inter["selected"].to_list() == [1, 1, 0, 0]
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"budget_per_month": 7}, {"share": 0.3}, {"threshold": 0.5}, {},
+    {"budget_per_month": 9, "quota_by": "departement"}, {"share": 0.95},
+])
+@pytest.mark.parametrize("months", [1, 3])
+def test_selection_without_ranking_equals_the_ranked_one(kwargs, months):
+    """select(rank=False) (partial selection, what the audit uses) picks the same households
+    and the same top decile as the full stable sort: ties broken by the smaller id, households
+    without a score last (in the top decile when too few have one), several months, quotas."""
+    rng = np.random.default_rng(7)
+    n = 3_000
+    scores = np.round(rng.random(n), 2)  # many ties
+    scores[rng.random(n) < 0.05] = np.nan
+    if months == 3:  # a month where most households have no score: NaNs reach its top decile
+        scores[:48] = np.nan
+        scores[48:50] = [0.5, 0.5]
+    ids = rng.permutation(n) * 3 + 5  # not in row order
+    month = [dt.date(2024, 1 + i % months, 1) for i in range(n)]
+    if months == 3:
+        month[:50] = [dt.date(2025, 1, 1)] * 50
+    df = pl.DataFrame({"household_id": ids, "month": month,
+                       "score": pl.Series(scores).fill_nan(None),
+                       "departement": rng.choice(["75", "93", "13", None], n).tolist()})
+    full = select(df, Selection(**kwargs, seed=3))
+    fast = select(df, Selection(**kwargs, seed=3), rank=False)
+    assert "rank" not in fast.columns
+    assert fast.columns == [c for c in full.columns if c != "rank"]
+    for c in fast.columns:
+        assert fast[c].to_list() == full[c].to_list(), c
+    assert fast["top_decile"].sum() > 0 and fast["selected"].sum() > 0
+    if months == 3:  # the 2025 month's top 5 (ceil(50 / 10)): its 2 scores, 3 without one
+        assert fast["top_decile"][:50].sum() == 5 and fast["top_decile"][48:50].all()

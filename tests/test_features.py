@@ -2,7 +2,7 @@ import polars as pl
 import pytest
 
 from profilage.dossier import dossiers_frame, parse_dossier
-from profilage.features import derive_features
+from profilage.features import conform, derive_features, dossier_features
 from profilage.personas import available_personas, load_persona
 
 
@@ -105,3 +105,46 @@ def test_children_bands_in_one_pass_match_a_plain_count():
         assert row["nb_enfants_moins_12"] == sum(a < 12 for a in ages)
         assert row["nb_enfants_12_18"] == sum(12 <= a <= 18 for a in ages)
         assert row["nb_enfants_19_plus"] == sum(a >= 19 for a in ages)
+
+
+def test_derivation_equals_the_frozen_features_on_hostile_rows():
+    """Every feature, on 3,000 hostile dossier rows (unknown values, NaN, infinities, events
+    after the reference month, unknown reference months, children lists with unknown, future,
+    empty and unknown entries), equals what derive_features gave before it was made faster
+    (tests/features_fixture.py): the same semantics, lazily, eagerly and one row at a time."""
+    from features_fixture import FIXTURE
+    from polars.testing import assert_frame_equal
+
+    data = pl.read_parquet(FIXTURE)
+    exp_cols = [c for c in data.columns if c.startswith("exp__")]
+    rows = data.drop(exp_cols)
+    expected = data.select("household_id", *exp_cols).rename(
+        {c: c.removeprefix("exp__") for c in exp_cols})
+    got = derive_features(rows.lazy(), keep=["household_id"]).collect()
+    assert_frame_equal(got, expected, check_exact=True)
+    once = derive_features(conform(rows.lazy()), keep=["household_id"], conformed=True)
+    assert_frame_equal(once.collect(), expected, check_exact=True)
+    for i in (0, 7, 11, 42, 1999):
+        one = dossier_features(rows[i], keep=["household_id"])
+        assert_frame_equal(one, expected[i], check_exact=True)
+    # a batch cut anywhere (the streaming engine hands the children's pass slices)
+    part = derive_features(rows[1234:1301], keep=["household_id"]).collect()
+    assert_frame_equal(part, expected[1234:1301], check_exact=True)
+    for month in rows["reference_month"].drop_nulls().unique():  # one reference month
+        keep = (rows["reference_month"] == month).fill_null(False)
+        got = derive_features(rows.filter(keep), keep=["household_id"]).collect()
+        assert_frame_equal(got, expected.filter(keep), check_exact=True)
+
+
+def test_children_counts_of_a_very_large_household():
+    """Beyond 4,095 children the packed count would overflow: counted band by band."""
+    import datetime as dt
+
+    kids = [dt.date(2020, 1, 1)] * 4100 + [dt.date(2000, 1, 1)] * 3 + [None]
+    rows = pl.DataFrame({"reference_month": [dt.date(2024, 3, 1)] * 2,
+                         "enfants_dates_naissance": [kids, [dt.date(2010, 4, 1)]]})
+    got = derive_features(rows).collect()
+    assert got["nb_enfants"].to_list() == [4104, 1]
+    assert got["nb_enfants_moins_12"].to_list() == [4100, 0]  # 13 years 11 months: 13
+    assert got["nb_enfants_12_18"].to_list() == [0, 1]
+    assert got["nb_enfants_19_plus"].to_list() == [3, 0]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
+import numpy as np
 import polars as pl
 
 NEVER = dt.date(1900, 1, 1)
@@ -213,20 +214,28 @@ def conform(df: pl.DataFrame | pl.LazyFrame, columns: dict[str, pl.DataType] = D
         else:
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
     lf = lf.with_columns(exprs)
-    # a birth or an event after the reference month is unknown (it would count as recent)
-    ref = pl.col("reference_month").dt.month_start()
-    later = [pl.when(pl.col(c).dt.month_start() <= ref).then(pl.col(c)).alias(c)
+    # a birth or an event after the reference month is unknown (it would count as recent):
+    # one comparison with the first day of the next month (computed once per row)
+    later = [pl.when(pl.col(c) < pl.col("__next_month")).then(pl.col(c)).alias(c)
              for c, t in columns.items() if t == pl.Date and c != "reference_month" and c in have]
-    return lf.with_columns(later) if later else lf
+    if not later:
+        return lf
+    next_month = pl.col("reference_month").dt.month_start().dt.offset_by("1mo")
+    return lf.with_columns(__next_month=next_month).with_columns(later).drop("__next_month")
 
 
-def _months_between(ref: pl.Expr, d: pl.Expr) -> pl.Expr:
-    return ((ref.dt.year().cast(pl.Int32) * 12 + ref.dt.month().cast(pl.Int32))
-            - (d.dt.year().cast(pl.Int32) * 12 + d.dt.month().cast(pl.Int32)))
+def _month_number(d: pl.Expr) -> pl.Expr:
+    """year * 12 + month of a date (months since year 0, January = 1)."""
+    return d.dt.year().cast(pl.Int32) * 12 + d.dt.month().cast(pl.Int32)
 
 
-def _age(ref: pl.Expr, prefix: str) -> pl.Expr:
-    from_birth = _months_between(ref, pl.col(f"{prefix}_date_naissance")) // 12
+def _months_since(ref_m: pl.Expr, d: pl.Expr) -> pl.Expr:
+    """Months from date ``d`` to the reference month whose month number is ``ref_m``."""
+    return ref_m - _month_number(d)
+
+
+def _age(ref_m: pl.Expr, prefix: str) -> pl.Expr:
+    from_birth = _months_since(ref_m, pl.col(f"{prefix}_date_naissance")) // 12
     return pl.coalesce(from_birth, pl.col(f"{prefix}_age")).cast(pl.Int32)
 
 
@@ -240,8 +249,8 @@ def _benefit(name: str, received: pl.Expr) -> pl.Expr:
 
 
 @functools.cache
-def _feature_exprs() -> tuple[pl.Expr, ...]:
-    return tuple(_build_feature_exprs())
+def _feature_exprs(ref_column: str | None = None) -> tuple[pl.Expr, ...]:
+    return tuple(_build_feature_exprs(ref_column))
 
 
 def feature_exprs() -> list[pl.Expr]:
@@ -249,9 +258,10 @@ def feature_exprs() -> list[pl.Expr]:
     return list(_feature_exprs())
 
 
-def _build_feature_exprs() -> list[pl.Expr]:
-    """First-stage feature expressions over conformed dossier columns."""
-    ref = pl.col("reference_month")
+def _build_feature_exprs(ref_column: str | None = None) -> list[pl.Expr]:
+    """First-stage feature expressions over conformed dossier columns; ``ref_column``: a column
+    holding the reference month's number (:func:`_month_number`), computed once beforehand."""
+    ref = pl.col(ref_column) if ref_column else _month_number(pl.col("reference_month"))
     couple = pl.col("conjoint")
     partner_income = pl.when(couple).then(pl.col("conj_revenu_mensuel")).otherwise(0.0)
     partner_months = pl.when(couple).then(pl.col("conj_mois_travailles_12m")).otherwise(0)
@@ -260,7 +270,7 @@ def _build_feature_exprs() -> list[pl.Expr]:
         couple.alias("a_conjoint"),
         pl.when(couple).then(_age(ref, "conj")).alias("age_conjoint"),
         pl.col("situation_familiale"),
-        _months_between(ref, pl.col("date_separation")).clip(lower_bound=0)
+        _months_since(ref, pl.col("date_separation")).clip(lower_bound=0)
         .alias("mois_depuis_separation"),
         (pl.col("alloc_aah") | (couple & pl.col("conj_aah"))).alias("aah"),
         ((pl.col("alloc_aah") & _working("alloc") & ~pl.col("alloc_esat"))
@@ -281,13 +291,13 @@ def _build_feature_exprs() -> list[pl.Expr]:
         pl.col("baisse_connexions_web"),
         pl.col("nb_declarations_12m"),
         pl.col("nb_controles_passes"),
-        _months_between(ref, pl.col("date_inscription_caf")).clip(lower_bound=0)
+        _months_since(ref, pl.col("date_inscription_caf")).clip(lower_bound=0)
         .alias("mois_depuis_inscription"),
-        _months_between(ref, pl.col("date_changement_adresse")).clip(lower_bound=0)
+        _months_since(ref, pl.col("date_changement_adresse")).clip(lower_bound=0)
         .alias("mois_depuis_changement_adresse"),
-        _months_between(ref, pl.col("date_changement_loyer")).clip(lower_bound=0)
+        _months_since(ref, pl.col("date_changement_loyer")).clip(lower_bound=0)
         .alias("mois_depuis_changement_loyer"),
-        _months_between(ref, pl.col("date_dernier_contact")).clip(lower_bound=0)
+        _months_since(ref, pl.col("date_dernier_contact")).clip(lower_bound=0)
         .alias("mois_depuis_dernier_contact"),
         pl.col("loyer_mensuel").alias("_loyer"),
         _benefit("rsa", pl.col("rsa")).alias("_montant_rsa"),
@@ -299,32 +309,92 @@ def _build_feature_exprs() -> list[pl.Expr]:
     return stage1
 
 
+#: Children's counts: ``nb_enfants``, then the age bands (completed years at the reference
+#: month), each the number of children of known age below a number of months of age.
+_KIDS_BELOW = {"nb_enfants_moins_12": 144, "_nb_moins_14": 168, "_nb_mineurs": 216,
+               "_nb_moins_19": 228}
+_KIDS = pl.Struct({"nb_enfants": pl.Int32, **{k: pl.Int32 for k in _KIDS_BELOW},
+                   "_nb_connus": pl.Int32})
+_BITS = 12  # per count in the packed sums: fewer than 4,096 children per row
+
+
+def _first_day_months_before(ref: pl.Series, months: int) -> pl.Series:
+    """Day number of the first day of the month ``months - 1`` months before ``ref``'s: a child
+    born on it or later is under ``months`` months old at the reference month."""
+    return pl.select(pl.lit(ref).dt.month_start().dt.offset_by(f"-{months - 1}mo")
+                     .to_physical()).to_series()
+
+
+def _children_batch(s: pl.Series) -> pl.Series:
+    """Children's counts of a batch of rows (struct of ``reference_month`` and
+    ``enfants_dates_naissance``), in one numpy pass over the lists' values.
+
+    A child's age is (reference month - birth month) // 12 completed years, so "under A years"
+    is "fewer than 12 A months", that is born on or after the first day of the month 12 A - 1
+    months before the reference month: the birth dates are compared with four day numbers,
+    without computing a month per child. A child of unknown birth date (or every child, when
+    the reference month is unknown) counts in ``nb_enfants`` and in no band; an unknown list
+    makes every count unknown. Each child adds 1 to the 12-bit field of every band it is in,
+    of one integer per child, summed per list (a row of 4,096 children or more: band by band)."""
+    ref = s.struct.field("reference_month")
+    kids = s.struct.field("enfants_dates_naissance")
+    n = len(s)
+    lens = kids.list.len()
+    per_row = lens.fill_null(0).to_numpy().astype(np.int64)
+    births = kids.explode(empty_as_null=False, keep_nulls=False)  # the values, list after list
+    days = births.to_physical().fill_null(0).to_numpy()
+    edges = list(_KIDS_BELOW.values())
+    one_ref = ref.null_count() == 0 and ref.n_unique() == 1
+    if one_ref:  # a threshold per band: how many of them the birth date falls below
+        first = [int(_first_day_months_before(ref[:1], m)[0]) for m in edges]
+        band = len(edges) - np.searchsorted(first[::-1], days, side="right")
+    else:
+        band = np.zeros(len(days), dtype=np.int64)
+        for m in edges:
+            first = _first_day_months_before(ref, m)
+            band += days < np.repeat(first.fill_null(0).to_numpy(), per_row)
+    unknown_birth = births.is_null().to_numpy() if births.null_count() else None
+    if not one_ref and ref.null_count():
+        missing_ref = np.repeat(ref.is_null().to_numpy(), per_row)
+        unknown_birth = missing_ref if unknown_birth is None else unknown_birth | missing_ref
+    if unknown_birth is not None:
+        band[unknown_birth] = len(edges) + 1  # in no band
+    # counts[k]: children under edges[k] (k < len(edges)), then every child of known age
+    if per_row.max(initial=0) < 1 << _BITS:
+        weight = np.array([sum(1 << (_BITS * k) for k in range(b, len(edges) + 1))
+                           for b in range(len(edges) + 1)] + [0], dtype=np.int64)
+        packed = _per_list(weight[band], per_row)
+        counts = [((packed >> (_BITS * k)) & ((1 << _BITS) - 1)).astype(np.int32)
+                  for k in range(len(edges) + 1)]
+    else:
+        counts = [_per_list((band <= k).astype(np.int64), per_row)
+                  for k in range(len(edges) + 1)]
+    cols = [pl.Series(k, v, dtype=pl.Int32) for k, v in
+            zip(_KIDS.to_schema(), [per_row, *counts])]
+    unknown = lens.is_null()
+    if unknown.any():
+        cols = [c.set(unknown, None) for c in cols]
+    return pl.DataFrame(cols, height=n).to_struct(s.name)
+
+
+def _per_list(values: np.ndarray, per_row: np.ndarray) -> np.ndarray:
+    """Sum of ``values`` (one per child, list after list) over each row's list."""
+    out = np.zeros(len(per_row), dtype=np.int64)
+    some = np.flatnonzero(per_row)
+    if len(some):
+        out[some] = np.add.reduceat(values, (np.cumsum(per_row) - per_row)[some])
+    return out
+
+
 def _children_counts(lf: pl.LazyFrame) -> pl.LazyFrame:
     """Counts of children by age band, vectorised: ages from (reference month, birth dates)."""
-    ref_m = (pl.col("reference_month").dt.year().cast(pl.Int32) * 12
-             + pl.col("reference_month").dt.month().cast(pl.Int32))
-    # list.eval cannot see other columns: subtract the per-row month from the list instead.
-    dates = pl.col("enfants_dates_naissance")
-    months = dates.list.eval(pl.element().dt.year().cast(pl.Int32) * 12
-                             + pl.element().dt.month().cast(pl.Int32))
-    lf = lf.with_columns(_ref_m=ref_m, _birth_m=months)
-    age_list = (pl.col("_ref_m") - pl.col("_birth_m")) // 12
-    # One pass over the children: each child adds 1 to the byte of every band it belongs to
-    # (6 bands, 10 bits each: fewer than 1,024 children per household), the sum is unpacked below.
-    # An unknown birth date (null age) counts in no band, as a null comparison would.
-    e = pl.element()
-    bands = ((e < 12), (e >= 12) & (e <= 18), (e >= 19), (e < 14), (e < 18), (e >= 18))
-    packed = sum(b.cast(pl.Int64) * (1 << (10 * i)) for i, b in enumerate(bands))
-    lf = lf.with_columns(_ages=age_list).with_columns(
-        nb_enfants=pl.col("_ages").list.len().cast(pl.Int32),
-        _packed=pl.col("_ages").list.eval(packed.sum()).list.first())
-
-    def band(i: int) -> pl.Expr:
-        return ((pl.col("_packed") // (1 << (10 * i))) % 1024).cast(pl.Int32)
-
+    kids = pl.struct("reference_month", "enfants_dates_naissance").map_batches(
+        _children_batch, return_dtype=_KIDS, is_elementwise=True).alias("_kids")
+    lf = lf.with_columns(kids).unnest("_kids")
     return lf.with_columns(
-        nb_enfants_moins_12=band(0), nb_enfants_12_18=band(1), nb_enfants_19_plus=band(2),
-        _nb_moins_14=band(3), _nb_mineurs=band(4), _nb_majeurs_enfants=band(5),
+        nb_enfants_12_18=pl.col("_nb_moins_19") - pl.col("nb_enfants_moins_12"),
+        nb_enfants_19_plus=pl.col("_nb_connus") - pl.col("_nb_moins_19"),
+        _nb_majeurs_enfants=pl.col("_nb_connus") - pl.col("_nb_mineurs"),
     )
 
 
@@ -339,18 +409,21 @@ def _taux_effort() -> pl.Expr:
             .otherwise(net_rent / resources))
 
 
-def derive_features(dossiers: pl.DataFrame | pl.LazyFrame, *, keep: list[str] | None = None
-                    ) -> pl.LazyFrame:
+def derive_features(dossiers: pl.DataFrame | pl.LazyFrame, *, keep: list[str] | None = None,
+                    conformed: bool = False) -> pl.LazyFrame:
     """Derive every model input from flat dossier rows (lazy; collect when you need it).
 
-    ``keep`` names extra input columns to carry through (e.g. ``household_id``).
+    ``keep`` names extra input columns to carry through (e.g. ``household_id``); ``conformed``:
+    the rows already went through :func:`conform` (it is not applied twice).
     """
-    lf = conform(dossiers)
+    lf = dossiers if conformed else conform(dossiers)
     have = lf.collect_schema().names()
     keep = [c for c in (keep or []) if c in have]
     c2s = [c for c in DOSSIER_COLUMNS if c.startswith("c2s_")]
-    lf = _children_counts(lf.select(*keep, *feature_exprs(), "enfants_dates_naissance",
-                                    "reference_month", "alloc_sexe", *c2s))
+    ref_m = "__ref_month_number"  # computed once for the six month counts below
+    lf = _children_counts(lf.with_columns(_month_number(pl.col("reference_month")).alias(ref_m))
+                          .select(*keep, *_feature_exprs(ref_m), "enfants_dates_naissance",
+                                  "reference_month", "alloc_sexe", *c2s))
     couple = pl.col("a_conjoint")
     parent_isole = (~couple & (pl.col("nb_enfants") > 0))
     u = CONSUMPTION_UNITS

@@ -67,7 +67,7 @@ class AuditResult:
     model: Model
     selection: Selection
     households: int
-    selections: pl.DataFrame  # household_id, month, score, selected (+ groups, rank...)
+    selections: pl.DataFrame  # household_id, month, score, selected (+ groups, top_decile...)
     table: pl.DataFrame
     cutoffs: dict
     ensemble: Any = None  # the Ensemble when the audit ran over its members
@@ -146,7 +146,7 @@ def run_audit(population: pl.DataFrame | pl.LazyFrame | str | Path,
                              field="--population", source=from_file) from None
     if frame.height == 0:
         raise ProfilageError("the population has no household (no row)", field="--population")
-    selected = select(frame, sel)
+    selected = select(frame, sel, rank=False)  # partial selection: no household is ranked
     table = group_table(selected, specs, reference=reference, n_boot=n_boot, seed=seed,
                         **(limits or {}))
     concl = None

@@ -138,7 +138,8 @@ def prepare_coded(population: pl.DataFrame | pl.LazyFrame, model: Model | str = 
         names = ["household_id", *names]
     extra = [c for c in names if c not in DOSSIER_COLUMNS and c not in FEATURES]
     lf = conform(lf).with_columns(_pre_columns())
-    feats = derive_features(lf, keep=[*extra, "_month", "_ressources", "_aah_travaille"])
+    feats = derive_features(lf, keep=[*extra, "_month", "_ressources", "_aah_travaille"],
+                            conformed=True)
     coded = None
     if contributions:
         scored = compile_model(m).score(feats, contributions=True)

@@ -75,12 +75,14 @@ def _largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
     return np.minimum(base, weights.astype(np.int64))
 
 
-def select(frame: pl.DataFrame, sel: Selection | None = None, *, score: str = "score"
-           ) -> pl.DataFrame:
+def select(frame: pl.DataFrame, sel: Selection | None = None, *, score: str = "score",
+           rank: bool = True) -> pl.DataFrame:
     """Add ``rank`` (0 = highest score of its month), ``selected``, ``top_decile``,
     ``random_selected`` (same number drawn at random) and ``budget`` (the month's) to ``frame``.
 
-    ``frame`` needs ``household_id``, ``month`` and the score column.
+    ``frame`` needs ``household_id``, ``month`` and the score column. Without ``rank``, the
+    ``rank`` column is not added and no household is ranked: ``selected`` and ``top_decile`` are
+    the same, found by partial selection (:func:`_top_k`) instead of a sort of every household.
     """
     sel = sel or Selection()
     sel.check()
@@ -91,10 +93,14 @@ def select(frame: pl.DataFrame, sel: Selection | None = None, *, score: str = "s
     ids = frame["household_id"].to_numpy()
     scores = frame[score].cast(pl.Float64).to_numpy()
     month_code = _codes(frame, ["month"])
-    df = frame.with_columns(rank=pl.Series(_rank_within(month_code, scores, ids)),
-                            _n=pl.Series(np.bincount(month_code)[month_code]))
-    months = df.group_by("month", maintain_order=True).agg(n=pl.len())
-    ns = dict(zip(months["month"].to_list(), months["n"].to_list()))
+    month_n = np.bincount(month_code)
+    df = frame.with_columns(rank=pl.Series(_rank_within(month_code, scores, ids))) if rank \
+        else frame
+    if len(month_n) == 1 and frame.height:  # one month (or none known): no group_by
+        ns = {frame["month"][0]: frame.height}
+    else:
+        months = df.group_by("month", maintain_order=True).agg(n=pl.len())
+        ns = dict(zip(months["month"].to_list(), months["n"].to_list()))
     if sel.threshold is not None:
         sel.method = "threshold"
         df = df.with_columns(selected=pl.col(score).fill_null(-1.0) >= sel.threshold)
@@ -115,9 +121,15 @@ def select(frame: pl.DataFrame, sel: Selection | None = None, *, score: str = "s
         else:
             sel.method = "default_budget"
             budgets = {mo: default_budget_per_month(n) for mo, n in ns.items()}
-        if sel.quota_by is None:
+        if sel.quota_by is None and rank:
             df = _with_budget(df, budgets).with_columns(
                 selected=(pl.col("rank") < pl.col("budget")) & pl.col(score).is_not_null())
+        elif sel.quota_by is None:  # the same households, without ranking them all
+            k = np.zeros(len(month_n), dtype=np.int64)
+            for mo, b in budgets.items():
+                k[_month_code_of(df, month_code, mo)] = b
+            df = _with_budget(df, budgets).with_columns(
+                selected=pl.Series(_top_mask(month_code, scores, ids, k, missing=False)))
         else:
             q = sel.quota_by
             quotas = quota_table(df, q, budgets)
@@ -148,9 +160,40 @@ def select(frame: pl.DataFrame, sel: Selection | None = None, *, score: str = "s
                                  for a, b, kk in zip(starts[:-1], starts[1:], k)] or [rows[:0]])
     random_selected = np.zeros(df.height, dtype=bool)
     random_selected[chosen] = True
-    top = (pl.col("_n") / 10).ceil().cast(pl.Int64)
-    return df.with_columns(random_selected=pl.Series(random_selected),
-                           top_decile=pl.col("rank") < top).drop("_n")
+    top = -(-month_n // 10)  # ceil(n / 10) households of each month
+    if rank:
+        top_decile = pl.col("rank") < pl.Series(top[month_code])
+    else:
+        top_decile = pl.Series(_top_mask(month_code, scores, ids, top, missing=True))
+    return df.with_columns(random_selected=pl.Series(random_selected), top_decile=top_decile)
+
+
+def _month_code_of(df: pl.DataFrame, month_code: np.ndarray, month) -> int:
+    """The partition code (:func:`_codes`) of one month's households."""
+    if len(month_code) == 0 or month_code.max() == 0:
+        return 0
+    hit = df["month"].is_null() if month is None else df["month"] == month
+    return int(month_code[hit.arg_true()[0]])
+
+
+def _top_mask(part: np.ndarray, s: np.ndarray, ids: np.ndarray, k: np.ndarray, *,
+              missing: bool) -> np.ndarray:
+    """``rank < k[part]`` of :func:`_rank_within`, without ranking every household: the ``k``
+    highest scores of each partition (NaN last, ties to the smaller id) by partial selection.
+    Without ``missing``, a household without a score (NaN) is never in it."""
+    s = np.where(np.isnan(s), -np.inf, s)
+    out = np.zeros(len(s), dtype=bool)
+    if len(s) == 0:
+        return out
+    if part.max() == 0:
+        out[_top_k(s, ids, int(k[0]), keep_missing=missing)] = True
+        return out
+    order = np.argsort(part, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, part[order][1:] != part[order][:-1], True])
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        p = order[a:b]
+        out[p[_top_k(s[p], ids[p], int(k[part[p[0]]]), keep_missing=missing)]] = True
+    return out
 
 
 def _with_budget(df: pl.DataFrame, budgets: dict) -> pl.DataFrame:
@@ -223,8 +266,9 @@ class Selector:
         return np.sort(np.concatenate(out)) if out else np.empty(0, dtype=np.int64)
 
 
-def _top_k(s: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
-    """Rows of the ``k`` highest values of ``s`` (-inf: never), ties to the smaller id.
+def _top_k(s: np.ndarray, ids: np.ndarray, k: int, *, keep_missing: bool = False) -> np.ndarray:
+    """Rows of the ``k`` highest values of ``s`` (-inf: never, unless ``keep_missing``: then
+    last), ties to the smaller id.
 
     A strided sample gives a value below the k-th with a wide margin; only the households at or
     above it are ranked exactly (the sample is checked: too few above it, rank them all)."""
@@ -249,7 +293,7 @@ def _top_k(s: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
     need = k - len(above)
     chosen = ties[np.argsort(ids[ties], kind="stable")[:need]]
     rows = np.concatenate([above, chosen])
-    return np.sort(rows[s[rows] > -np.inf])
+    return np.sort(rows if keep_missing else rows[s[rows] > -np.inf])
 
 
 def _codes(df: pl.DataFrame, cols: list[str]) -> np.ndarray:
