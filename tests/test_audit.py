@@ -157,3 +157,18 @@ def test_selection_without_ranking_equals_the_ranked_one(kwargs, months):
     assert fast["top_decile"].sum() > 0 and fast["selected"].sum() > 0
     if months == 3:  # the 2025 month's top 5 (ceil(50 / 10)): its 2 scores, 3 without one
         assert fast["top_decile"][:50].sum() == 5 and fast["top_decile"][48:50].all()
+
+
+def test_partial_selection_on_a_large_month_equals_the_ranked_one():
+    """Above 50,000 households a strided sample bounds the k-th score (budget and top decile)."""
+    rng = np.random.default_rng(11)
+    n = 120_000
+    scores = np.round(rng.random(n), 3)  # ties at every score
+    scores[rng.random(n) < 0.02] = np.nan
+    df = pl.DataFrame({"household_id": rng.permutation(n), "month": [M1] * n,
+                       "score": pl.Series(scores).fill_nan(None)})
+    for kwargs in ({"budget_per_month": 17}, {"share": 0.2}, {}):
+        full = select(df, Selection(**kwargs))
+        fast = select(df, Selection(**kwargs), rank=False)
+        for c in ("selected", "top_decile", "random_selected"):
+            assert fast[c].to_list() == full[c].to_list(), (kwargs, c)

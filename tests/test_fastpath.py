@@ -107,3 +107,39 @@ def test_codes_from_a_lazy_frame_in_one_query_and_other_models_from_its_source()
     for model_id in ("cnaf-2014", "cnaf-2010", "cnaf-dmde-2026-m1"):  # the last two: re-derived
         got = pl.DataFrame({"household_id": feats["household_id"]}).hstack(pop.score_frame(model_id))
         assert_same(got.select(SCORE_COLS), _engine(model_id, feats))
+
+
+@pytest.mark.parametrize("model_id", available_models())
+def test_modality_code_is_the_engine_index_on_every_shipped_model(model_id):
+    """The fast path's cheaper matching (bins by counting ends, text by an enumeration, booleans
+    as they are) gives the engine's modality_index on every criterion: unknown inputs, NaN and
+    infinities, values exactly at a bin's end, a category no modality names, absent partners."""
+    from profilage.engine import modality_index
+    from profilage.fastpath import modality_code
+
+    m = load_model(model_id)
+    df = random_features(model_id, 4_000, seed=5, unknown=0.15)
+    rng = np.random.default_rng(5)
+    fixes = []
+    for c in m.criteria:
+        if c.kind == "bins" and df.schema[c.feature].is_numeric():
+            ends = [x for mod in c.modalities for x in (mod.min, mod.max) if x is not None]
+            special = [*ends, *(e - 1 for e in ends), *(e + 0.5 for e in ends)]
+            if df.schema[c.feature].is_float():
+                special += [float("nan"), float("inf"), -float("inf"), -0.0]
+            else:
+                special = [int(x) for x in special if float(x).is_integer()]
+            vals = np.array(special, dtype=object)[rng.integers(0, len(special), df.height)]
+            keep = rng.random(df.height) < 0.5
+            fixes.append(pl.when(pl.Series(keep)).then(pl.col(c.feature)).otherwise(
+                pl.Series(vals.tolist(), dtype=df.schema[c.feature])).alias(c.feature))
+        elif df.schema[c.feature] == pl.String:
+            fixes.append(pl.when(pl.Series(rng.random(df.height) < 0.1)).then(pl.lit("autre"))
+                         .otherwise(pl.col(c.feature)).alias(c.feature))
+    df = df.with_columns(fixes)
+    cats = [c for c in m.criteria if c.kind != "numeric"]
+    got = df.select([modality_code(c, df.schema.get(c.feature)).alias(c.id) for c in cats])
+    want = df.select([modality_index(c).fill_null(len(c.modalities)).cast(pl.UInt8).alias(c.id)
+                      for c in cats])
+    for c in cats:
+        assert got[c.id].to_list() == want[c.id].to_list(), c.id

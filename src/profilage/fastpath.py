@@ -26,6 +26,7 @@ agrees with it, the SQL and the JS engine to 1e-12 on every shipped model (tests
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,6 +85,64 @@ class Tables:
                    tuple(c for c in m.criteria if c.kind == "numeric"), m.base_bounds())
 
 
+def modality_code(c: Criterion, dtype: pl.DataType | None = None) -> pl.Expr:
+    """The criterion's code as the fast path stores it: the engine's matched modality
+    (:func:`profilage.engine.modality_index`), ``len(modalities)`` for an unknown input, as
+    ``UInt8``; computed in the query (in parallel with the other criteria).
+
+    With the input's type known (``dtype``), the same index by fewer operations: for bins over
+    a number, the count of bin ends the value is not below (the engine takes the first bin whose
+    end the value is below; the ends ascend, so that count is the bin's position, a NaN being in
+    the last bin either way); for categories of text, one cast to an enumeration of the
+    modalities' values (a value outside it is unknown, as no ``==`` would match); for true/false
+    categories, the boolean itself. The presence rule is the engine's. Any other case, or
+    modalities not numbered in that order: the engine's expression. Equal to the engine's on
+    every criterion of every shipped model (tests/test_fastpath.py)."""
+    idx = _cheap_index(c, dtype)
+    if idx is None:
+        idx = modality_index(c)
+    elif c.presence:
+        absent = [i for i, m in enumerate(c.modalities) if m.kind == "absent"]
+        pres = pl.col(c.presence)
+        if absent:
+            idx = (pl.when(pres.is_null()).then(pl.lit(None, dtype=pl.Int16))
+                   .when(~pres).then(pl.lit(absent[0], dtype=pl.Int16)).otherwise(idx))
+        else:
+            idx = pl.when(pres.fill_null(True)).then(idx)
+    return idx.fill_null(len(c.modalities)).cast(pl.UInt8)
+
+
+def _cheap_index(c: Criterion, dtype: pl.DataType | None) -> pl.Expr | None:
+    """:func:`modality_code`'s cheaper matching before the presence rule, or None."""
+    if dtype is None or len(c.modalities) >= 255:
+        return None
+    regular = [(i, m) for i, m in enumerate(c.modalities) if m.kind != "absent"]
+    if len(regular) < 2:
+        return None
+    first = regular[0][0]
+    col = pl.col(c.feature)
+    if c.kind == "bins" and dtype.is_numeric():
+        ordered = sorted(regular, key=lambda im: -math.inf if im[1].min is None else im[1].min)
+        ends = [m.max for _, m in ordered[:-1]]
+        if [i for i, _ in ordered] != list(range(first, first + len(ordered))) or any(
+                e is None for e in ends) or ends != sorted(ends):
+            return None
+        pos = sum((~(col < e)).cast(pl.Int16) for e in ends)
+        return pos + first if first else pos
+    if c.kind != "categorical" or [i for i, _ in regular] != list(
+            range(first, first + len(regular))):
+        return None
+    values = [m.value for _, m in regular]
+    if dtype == pl.String and all(isinstance(v, str) for v in values) \
+            and len(set(values)) == len(values):
+        pos = col.cast(pl.Enum(values), strict=False).to_physical().cast(pl.Int16)
+        return pos + first if first else pos
+    if dtype == pl.Boolean and values in ([False, True], [True, False]):
+        pos = col.cast(pl.Int16) if values == [False, True] else (1 - col.cast(pl.Int16))
+        return pos + first if first else pos
+    return None
+
+
 def _packs(sizes: list[int]) -> list[list[int]]:
     """Consecutive groups of criteria whose product of table sizes stays within ``PACK``."""
     groups: list[list[int]] = []
@@ -140,11 +199,12 @@ class CodedPopulation:
                 cats.setdefault(_signature(c), c)
         nums = [f for c in m.criteria if c.kind == "numeric" for f in (c.feature, c.presence) if f]
         cols = list(dict.fromkeys([*keep, *nums]))
-        df = src.select(*cols, *[modality_index(c).alias(f"__k{i}")
+        schema = src.collect_schema()
+        df = src.select(*cols, *[modality_code(c, schema.get(c.feature)).alias(f"__k{i}")
                                  for i, c in enumerate(cats.values())]).collect()
         pop = cls(df.select(cols), source=features)
         for i, (sig, c) in enumerate(cats.items()):
-            pop._store(sig, c, df[f"__k{i}"])
+            pop._store_codes(sig, c, df[f"__k{i}"])
         pop.encode(m)  # numeric inputs and the packing
         return pop
 
@@ -166,6 +226,12 @@ class CodedPopulation:
         self._codes[sig] = np.ascontiguousarray(codes)
         self._unknown[sig] = (np.flatnonzero(codes == unk) if s.null_count()
                               else np.empty(0, dtype=np.int64))
+
+    def _store_codes(self, sig: tuple, c: Criterion, s: pl.Series) -> None:
+        """Keep one criterion's codes given by :func:`modality_code` (UInt8, no null)."""
+        codes = np.ascontiguousarray(s.to_numpy())
+        self._codes[sig] = codes
+        self._unknown[sig] = np.flatnonzero(codes == len(c.modalities))
 
     def encode(self, model: Model | str) -> None:
         """Compute (once) the codes of every criterion of ``model``, and their packing."""

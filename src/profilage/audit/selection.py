@@ -181,7 +181,9 @@ def _top_mask(part: np.ndarray, s: np.ndarray, ids: np.ndarray, k: np.ndarray, *
     """``rank < k[part]`` of :func:`_rank_within`, without ranking every household: the ``k``
     highest scores of each partition (NaN last, ties to the smaller id) by partial selection.
     Without ``missing``, a household without a score (NaN) is never in it."""
-    s = np.where(np.isnan(s), -np.inf, s)
+    nan = np.isnan(s)
+    if nan.any():
+        s = np.where(nan, -np.inf, s)
     out = np.zeros(len(s), dtype=bool)
     if len(s) == 0:
         return out
@@ -277,19 +279,20 @@ def _top_k(s: np.ndarray, ids: np.ndarray, k: int, *, keep_missing: bool = False
     if k <= 0:
         return np.empty(0, dtype=np.int64)
     cand = None
-    if n > 50_000 and k < n // 40:
+    if n > 50_000 and k < n // 4:
         sample = s[::16]
         r = min(len(sample) - 1, 2 * (k // 16) + 16)
         t0 = np.partition(sample, len(sample) - 1 - r)[len(sample) - 1 - r]
         c = np.flatnonzero(s >= t0)
-        if len(c) >= k:
+        if len(c) >= k:  # then the k-th highest value is >= t0: every one of the k is in c
             cand = c
-    if cand is None:
-        cand = np.arange(n)
-    sc = s[cand]
-    t = np.partition(sc, len(sc) - k)[len(sc) - k]
-    above = cand[sc > t]
-    ties = cand[sc == t]
+    if cand is None:  # every row is a candidate (no index array, no copy)
+        t = np.partition(s, n - k)[n - k]
+        above, ties = np.flatnonzero(s > t), np.flatnonzero(s == t)
+    else:
+        sc = s[cand]
+        t = np.partition(sc, len(sc) - k)[len(sc) - k]
+        above, ties = cand[sc > t], cand[sc == t]
     need = k - len(above)
     chosen = ties[np.argsort(ids[ties], kind="stable")[:need]]
     rows = np.concatenate([above, chosen])
