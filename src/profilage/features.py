@@ -215,12 +215,14 @@ def conform(df: pl.DataFrame | pl.LazyFrame, columns: dict[str, pl.DataType] = D
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
     lf = lf.with_columns(exprs)
     # a birth or an event after the reference month is unknown (it would count as recent):
-    # one comparison with the first day of the next month (computed once per row)
-    later = [pl.when(pl.col(c) < pl.col("__next_month")).then(pl.col(c)).alias(c)
+    # one comparison of day numbers with the first day of the next month (computed once per row)
+    later = [pl.when(pl.col(c).to_physical() < pl.col("__next_month")).then(pl.col(c)).alias(c)
              for c, t in columns.items() if t == pl.Date and c != "reference_month" and c in have]
     if not later:
         return lf
-    next_month = pl.col("reference_month").dt.month_start().dt.offset_by("1mo")
+    ref = pl.col("reference_month")
+    next_month = (ref.to_physical() - ref.dt.day().cast(pl.Int32) + 1
+                  + ref.dt.days_in_month().cast(pl.Int32))  # (day arithmetic: no calendar call)
     return lf.with_columns(__next_month=next_month).with_columns(later).drop("__next_month")
 
 
@@ -240,7 +242,8 @@ def _age(ref_m: pl.Expr, prefix: str) -> pl.Expr:
 
 
 def _working(prefix: str) -> pl.Expr:
-    return pl.col(f"{prefix}_activite").is_in(["salarie", "independant"])
+    act = pl.col(f"{prefix}_activite")  # (two comparisons: cheaper than is_in on text)
+    return (act == "salarie") | (act == "independant")
 
 
 def _benefit(name: str, received: pl.Expr) -> pl.Expr:

@@ -11,7 +11,14 @@ import polars as pl
 from profilage.engine import compile_model
 from profilage.errors import ProfilageError
 from profilage.fastpath import CodedPopulation
-from profilage.features import DOSSIER_COLUMNS, FEATURES, conform, derive_features
+from profilage.features import (
+    DOSSIER_COLUMNS,
+    FEATURES,
+    _benefit,
+    _working,
+    conform,
+    derive_features,
+)
 from profilage.models import Model, load_model
 
 #: CNAF low-income threshold ("seuil de bas revenus"), euros per consumption unit and month, 2019
@@ -45,14 +52,6 @@ GROUP_INPUTS = ("a_conjoint", "nb_enfants", "age_allocataire", "nb_uc", "sexe_al
                 "aah", "qpv")
 
 
-def _working(prefix: str) -> pl.Expr:
-    return pl.col(f"{prefix}_activite").is_in(["salarie", "independant"])
-
-
-def _amount(name: str, received: pl.Expr) -> pl.Expr:
-    return pl.when(received == False).then(0.0).otherwise(pl.col(f"montant_{name}"))
-
-
 def _pre_columns() -> list[pl.Expr]:
     """Columns computed from dossier fields before feature derivation."""
     couple = pl.col("conjoint").fill_null(False)
@@ -60,10 +59,10 @@ def _pre_columns() -> list[pl.Expr]:
     resources = (pl.col("alloc_revenu_mensuel")
                  + pl.when(couple).then(pl.col("conj_revenu_mensuel")).otherwise(0.0)
                  + pl.col("autres_revenus_mensuels").fill_null(0.0)
-                 + _amount("rsa", pl.col("rsa")) + _amount("aah", aah)
-                 + _amount("prime_activite", pl.col("prime_activite"))
-                 + _amount("aide_logement", pl.col("aide_logement"))
-                 + _amount("allocations_familiales", pl.col("allocations_familiales")))
+                 + _benefit("rsa", pl.col("rsa")) + _benefit("aah", aah)
+                 + _benefit("prime_activite", pl.col("prime_activite"))
+                 + _benefit("aide_logement", pl.col("aide_logement"))
+                 + _benefit("allocations_familiales", pl.col("allocations_familiales")))
     return [
         pl.col("reference_month").alias("_month"),
         resources.alias("_ressources"),
