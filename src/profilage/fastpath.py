@@ -218,15 +218,6 @@ class CodedPopulation:
         fill = missing_feature_columns(model, names)
         return self.features.with_columns(fill) if fill else self.features
 
-    def _store(self, sig: tuple, c: Criterion, s: pl.Series) -> None:
-        """Keep one criterion's codes (the engine's index, null = unknown) as uint8."""
-        unk = len(c.modalities)
-        # (numpy's cast of the small ints is several times faster than Polars' checked one)
-        codes = (s.fill_null(unk) if s.null_count() else s).to_numpy().astype(np.uint8)
-        self._codes[sig] = np.ascontiguousarray(codes)
-        self._unknown[sig] = (np.flatnonzero(codes == unk) if s.null_count()
-                              else np.empty(0, dtype=np.int64))
-
     def _store_codes(self, sig: tuple, c: Criterion, s: pl.Series) -> None:
         """Keep one criterion's codes given by :func:`modality_code` (UInt8, no null)."""
         codes = np.ascontiguousarray(s.to_numpy())
@@ -254,9 +245,10 @@ class CodedPopulation:
         frame = self._frame_for(m)
         names = [f"k{i}" for i in range(len(todo))]
         if todo:
-            idx = frame.select([modality_index(c).alias(n) for c, n in zip(todo.values(), names)])
+            idx = frame.select([modality_code(c, frame.schema.get(c.feature)).alias(n)
+                                for c, n in zip(todo.values(), names)])
             for (sig, c), n in zip(todo.items(), names):
-                self._store(sig, c, idx[n])
+                self._store_codes(sig, c, idx[n])
         for c in nums:
             x = frame[c.feature].cast(pl.Float64)
             known = x.is_not_null().to_numpy()

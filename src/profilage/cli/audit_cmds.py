@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from profilage.cli.common import console, err_console, esc, fmt, print_json, provenance_banner
 from profilage.errors import ProfilageError
@@ -20,7 +19,11 @@ app = typer.Typer(help="Audit d'une population : qui est contrôlé, à quel tau
 
 @contextmanager
 def steps(total: int):
-    """A Rich progress bar on stderr over the audit's named steps."""
+    """A Rich progress bar on stderr over the audit's named steps (none, and Rich's progress
+    module not even imported, when stderr is not a terminal)."""
+    if not err_console.is_terminal:
+        yield lambda desc: None
+        return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
@@ -40,6 +43,13 @@ def write_atomic(path: Path, writer) -> None:
     tmp = path.with_name(path.name + ".part")
     writer(tmp)
     tmp.replace(path)
+
+
+def _table(**kwargs):
+    """A Rich table (imported on first use: the JSON output needs none)."""
+    from rich.table import Table
+
+    return Table(**kwargs)
 
 
 def _out_dir(out: Path | None) -> Path | None:
@@ -83,7 +93,7 @@ def print_group_table(report: dict) -> None:
 
     for by, groups in by_groups.items():
         label = " × ".join(BUILTIN_GROUPS.get(c, (c, c))[0] for c in by.split(" × "))
-        t = Table(title=f"{label} ({by}) — référence : {groups[0]['reference']}",
+        t = _table(title=f"{label} ({by}) — référence : {groups[0]['reference']}",
                   title_justify="left")
         for col in ("Groupe", "Foyers", "Contr.", "% pop.", "% contr.", "Taux [IC 95 %]",
                     "÷ réf.", "Score", "Top 10 %", "Hasard"):
@@ -109,7 +119,7 @@ def print_group_table(report: dict) -> None:
 def print_ensemble_ranges(report: dict) -> None:
     """The ranges over the ensemble's members, then the plain-French conclusions."""
     e = report["ensemble"]
-    t = Table(title=f"Plages sur les {e['size']} reconstructions de {e['model']} compatibles avec "
+    t = _table(title=f"Plages sur les {e['size']} reconstructions de {e['model']} compatibles avec "
                     "les faits publiés (min – médiane – max)", title_justify="left")
     for col in ("Groupe", "% pop.", "% contr.", "Taux de contrôle", "÷ taux global"):
         t.add_column(col, overflow="fold", justify="left" if col == "Groupe" else "right")
@@ -285,7 +295,7 @@ def proxies_cmd(
     if json_out:
         print_json(res)
         return
-    t = Table(title="Critères portant un motif protégé qu'ils ne déclarent pas (V de Cramér)",
+    t = _table(title="Critères portant un motif protégé qu'ils ne déclarent pas (V de Cramér)",
               title_justify="left")
     for col in ("Critère", "Motif", "V de Cramér", "Écart de contribution", "Déclaré"):
         t.add_column(col, overflow="fold")
@@ -341,7 +351,7 @@ def months_cmd(
     hs = res["horizons"]
     console.print(f"{res['households']:,} foyers, {res['months']} mois, {res['budget_per_month']} "
                   f"contrôles/mois, pas de second contrôle avant {res['cooldown']} mois")
-    t = Table(title="Probabilité d'au moins un contrôle (modèle | hasard)", title_justify="left")
+    t = _table(title="Probabilité d'au moins un contrôle (modèle | hasard)", title_justify="left")
     t.add_column("Groupe", overflow="fold")
     t.add_column("Foyers", justify="right")
     for h in hs:
@@ -373,7 +383,7 @@ def experiment(
         grid = res["grid"]
         keys = [k for k in grid[0] if k not in ("score", "score_low", "score_high",
                                                 "above_cutoff")] if grid else []
-        t = Table(title=f"Archétype {esc(res['persona'])} ({res['excluded']} combinaisons impossibles "
+        t = _table(title=f"Archétype {esc(res['persona'])} ({res['excluded']} combinaisons impossibles "
                         "écartées)", title_justify="left")
         for k in keys + ["score", "bornes"] + (["contrôlé"] if res.get("cutoff") else []):
             t.add_column(k, overflow="fold")
@@ -386,7 +396,7 @@ def experiment(
     b = res["baseline"]
     console.print(f"{b['households']:,} foyers ; taux de contrôle d'origine {_pct(b['selection_rate'], 2)}"
                   f", score minimal retenu {fmt(res['cutoff'])}")
-    t = Table(title=f"{esc(res['label_fr'])} : chaque valeur en copie contrefactuelle",
+    t = _table(title=f"{esc(res['label_fr'])} : chaque valeur en copie contrefactuelle",
               title_justify="left")
     for col in ("Valeur", "Foyers", "Écartés", "Score moyen", "Taux", "Taux d'origine",
                 "Top 10 %"):
