@@ -26,7 +26,9 @@ agrees with it, the SQL and the JS engine to 1e-12 on every shipped model (tests
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,16 +102,16 @@ def modality_code(c: Criterion, dtype: pl.DataType | None = None) -> pl.Expr:
     every criterion of every shipped model (tests/test_fastpath.py)."""
     idx = _cheap_index(c, dtype)
     if idx is None:
-        idx = modality_index(c)
-    elif c.presence:
+        return modality_index(c).fill_null(len(c.modalities)).cast(pl.UInt8)
+    if c.presence:
         absent = [i for i, m in enumerate(c.modalities) if m.kind == "absent"]
         pres = pl.col(c.presence)
         if absent:
-            idx = (pl.when(pres.is_null()).then(pl.lit(None, dtype=pl.Int16))
-                   .when(~pres).then(pl.lit(absent[0], dtype=pl.Int16)).otherwise(idx))
+            idx = (pl.when(pres.is_null()).then(pl.lit(None, dtype=pl.UInt8))
+                   .when(~pres).then(pl.lit(absent[0], dtype=pl.UInt8)).otherwise(idx))
         else:
             idx = pl.when(pres.fill_null(True)).then(idx)
-    return idx.fill_null(len(c.modalities)).cast(pl.UInt8)
+    return idx.fill_null(pl.lit(len(c.modalities), dtype=pl.UInt8))
 
 
 def _cheap_index(c: Criterion, dtype: pl.DataType | None) -> pl.Expr | None:
@@ -121,25 +123,28 @@ def _cheap_index(c: Criterion, dtype: pl.DataType | None) -> pl.Expr | None:
         return None
     first = regular[0][0]
     col = pl.col(c.feature)
+
+    def shifted(pos: pl.Expr) -> pl.Expr:  # (UInt8 all along: no wider copy)
+        return pos + pl.lit(first, dtype=pl.UInt8) if first else pos
+
     if c.kind == "bins" and dtype.is_numeric():
         ordered = sorted(regular, key=lambda im: -math.inf if im[1].min is None else im[1].min)
         ends = [m.max for _, m in ordered[:-1]]
         if [i for i, _ in ordered] != list(range(first, first + len(ordered))) or any(
                 e is None for e in ends) or ends != sorted(ends):
             return None
-        pos = sum((~(col < e)).cast(pl.Int16) for e in ends)
-        return pos + first if first else pos
+        # "not below" is ">=" for integers; a float may be NaN, below nothing
+        past = [(col >= e) if dtype.is_integer() else ~(col < e) for e in ends]
+        return shifted(functools.reduce(operator.add, (p.cast(pl.UInt8) for p in past)))
     if c.kind != "categorical" or [i for i, _ in regular] != list(
             range(first, first + len(regular))):
         return None
     values = [m.value for _, m in regular]
     if dtype == pl.String and all(isinstance(v, str) for v in values) \
             and len(set(values)) == len(values):
-        pos = col.cast(pl.Enum(values), strict=False).to_physical().cast(pl.Int16)
-        return pos + first if first else pos
+        return shifted(col.cast(pl.Enum(values), strict=False).to_physical().cast(pl.UInt8))
     if dtype == pl.Boolean and values in ([False, True], [True, False]):
-        pos = col.cast(pl.Int16) if values == [False, True] else (1 - col.cast(pl.Int16))
-        return pos + first if first else pos
+        return shifted(col.cast(pl.UInt8) if values == [False, True] else (~col).cast(pl.UInt8))
     return None
 
 
