@@ -29,6 +29,8 @@ from __future__ import annotations
 import functools
 import math
 import operator
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -276,13 +278,18 @@ class CodedPopulation:
         got = self._packed.get(key)
         if got is None:
             groups = _packs([len(x) for x in t.low])
-            packed = []
-            for g in groups:
-                code = np.zeros(self.height, dtype=np.uint16)
-                for j in g:
-                    code *= np.uint16(len(t.low[j]))
-                    code += self.codes(t.categorical[j])
-                packed.append(code)
+            packed = [np.zeros(self.height, dtype=np.uint16) for _ in groups]
+            cols = [[(np.uint16(len(t.low[j])), self.codes(t.categorical[j])) for j in g]
+                    for g in groups]
+
+            def part(start: int, stop: int) -> None:
+                for code, g in zip(packed, cols):
+                    view = code[start:stop]
+                    for size, c in g:
+                        view *= size
+                        view += c[start:stop]
+
+            _in_threads(part, self.height)
             got = (groups, packed)
             self._packed[key] = got
         return got
@@ -361,17 +368,38 @@ class CodedPopulation:
 
 def _gather_sum(codes: list[np.ndarray], tables: list[np.ndarray], base: float, n: int
                 ) -> np.ndarray:
-    """base + sum_k tables[k][codes[k]], slice by slice (the slice stays in cache)."""
+    """base + sum_k tables[k][codes[k]], slice by slice (the slice stays in cache); the slices
+    shared between threads (numpy's take and add release the GIL), each row summed in the same
+    order whatever the thread."""
     out = np.empty(n, dtype=np.float64)
-    tmp = np.empty(min(n, CHUNK), dtype=np.float64)
-    for s in range(0, n, CHUNK):
-        acc = out[s:s + CHUNK]
-        k = len(acc)
-        acc.fill(base)
-        for c, t in zip(codes, tables):
-            np.take(t, c[s:s + CHUNK], out=tmp[:k])
-            acc += tmp[:k]
+
+    def part(start: int, stop: int) -> None:
+        tmp = np.empty(min(stop - start, CHUNK), dtype=np.float64)
+        for s in range(start, stop, CHUNK):
+            e = min(s + CHUNK, stop)
+            acc = out[s:e]
+            k = e - s
+            acc.fill(base)
+            for c, t in zip(codes, tables):
+                np.take(t, c[s:e], out=tmp[:k])
+                acc += tmp[:k]
+
+    _in_threads(part, n)
     return out
+
+
+def _in_threads(part, n: int) -> None:
+    """``part(start, stop)`` over ``range(n)`` cut into one run of whole slices per core
+    (a single call below four slices)."""
+    workers = min(os.cpu_count() or 1, 8)
+    if workers < 2 or n < 4 * CHUNK:
+        part(0, n)
+        return
+    per = -(-n // workers // CHUNK) * CHUNK
+    bounds = [(s, min(s + per, n)) for s in range(0, n, per)]
+    with ThreadPoolExecutor(len(bounds)) as pool:
+        for f in [pool.submit(part, a, b) for a, b in bounds]:
+            f.result()
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
