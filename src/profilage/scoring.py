@@ -41,8 +41,16 @@ def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
+#: Below this many dossiers, ``score_dossiers_json`` scores one by one in plain Python
+#: (:mod:`profilage.scalar`, ~0.05 ms a dossier); from it on, in one vectorised Polars pass
+#: (~10 ms fixed, then a few microseconds a dossier). Measured crossover: bench/RESULTS.md.
+SCALAR_MAX = 200
+
+ENGINES = ("auto", "scalar", "polars")
+
+
 def score_dossier(dossier: Dossier | dict | str | Path, model: Model | str = "cnaf-2014", *,
-                  ensemble: bool = False) -> dict[str, Any]:
+                  ensemble: bool = False, engine: str = "auto") -> dict[str, Any]:
     """Score one household; returns the ``score --json`` object.
 
     Invariants: ``logit_low = intercept + sum(low)``, same for high; ``score_low =
@@ -52,17 +60,26 @@ def score_dossier(dossier: Dossier | dict | str | Path, model: Model | str = "cn
     ``ensemble``: add ``"ensemble": {"size", "score_min", "score_median", "score_max"}``, the
     household's score across the model's ensemble of reconstructions (an error naming
     ``--ensemble`` if the model has none).
+
+    ``engine``: ``"scalar"`` (plain Python, :mod:`profilage.scalar`), ``"polars"`` (the
+    vectorised reference, :func:`profilage.features.derive_features` and the compiled model)
+    or ``"auto"`` (the scalar one for small batches); both give the same object (tested to
+    1e-12).
     """
-    return score_dossiers_json([dossier], model, ensemble=ensemble)[0]
+    return score_dossiers_json([dossier], model, ensemble=ensemble, engine=engine)[0]
 
 
 def score_dossiers_json(dossiers: list[Dossier | dict | str | Path], model: Model | str = "cnaf-2014",
-                        *, ensemble: bool = False) -> list[dict[str, Any]]:
-    """Score several households in one vectorised pass; one ``score --json`` object each.
+                        *, ensemble: bool = False, engine: str = "auto") -> list[dict[str, Any]]:
+    """Score several households; one ``score --json`` object each.
 
-    The web API batches concurrent requests through this function: the cost of a pass is
-    mostly fixed, so twenty dossiers cost about as much as one.
+    Fewer than :data:`SCALAR_MAX` dossiers are scored one by one in plain Python (about 0.05 ms
+    each); more in one vectorised Polars pass, whose cost is mostly fixed (about 10 ms). An
+    ensemble is scored through the Polars features. ``engine`` forces one path (see
+    :func:`score_dossier`).
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     ds = [_as_dossier(d) for d in dossiers]
     m = load_model(model)
     ens = None
@@ -70,9 +87,16 @@ def score_dossiers_json(dossiers: list[Dossier | dict | str | Path], model: Mode
         from profilage.audit.ensemble import resolve_ensemble
 
         ens = resolve_ensemble(m)
-    cm = compile_model(m)
-    feats = derive_features(dossiers_frame(ds)).collect()
-    rows = cm.score(feats, contributions=True).collect().to_dicts()
+    scalar = engine == "scalar" or (engine == "auto" and ens is None and len(ds) < SCALAR_MAX)
+    feats = None
+    if scalar:
+        from profilage.scalar import dossier_features, scalar_model
+
+        sm = scalar_model(m)
+        rows = [sm.row(dossier_features(d)) for d in ds]
+    else:
+        feats = derive_features(dossiers_frame(ds)).collect()
+        rows = compile_model(m).score(feats, contributions=True).collect().to_dicts()
     info = _model_info(m)
     redacted = [{"criterion": c.id, "label_fr": c.label_fr, "label_en": c.label_en,
                  "source": c.source} for c in m.redacted]
@@ -80,6 +104,8 @@ def score_dossiers_json(dossiers: list[Dossier | dict | str | Path], model: Mode
     if ens is not None:
         from profilage.audit.ensemble import dossier_members, score_range
 
+        if feats is None:
+            feats = derive_features(dossiers_frame(ds)).collect()
         scores, _ = dossier_members(feats, ens)
         mat = np.vstack(scores) if scores else np.zeros((0, len(out)))
         for i, res in enumerate(out):
@@ -141,16 +167,17 @@ def _mid(c: dict) -> float:
 
 
 def explain_dossier(dossier: Dossier | dict | str | Path, model: Model | str = "cnaf-2014",
-                    *, top: int = 3, ensemble: bool = False) -> dict[str, Any]:
+                    *, top: int = 3, ensemble: bool = False, engine: str = "auto"
+                    ) -> dict[str, Any]:
     """Score plus a waterfall (log-odds and probability) and the changes that move it most.
 
     The waterfall starts at the intercept and adds criteria by decreasing absolute effect; an
     unknown criterion enters at the middle of its interval. ``changes`` lists, for each
     criterion, the other modalities and the score the household would get with that one
-    (all else equal), sorted by the size of the move.
+    (all else equal), sorted by the size of the move. ``engine``: see :func:`score_dossier`.
     """
     m = load_model(model)
-    res = score_dossier(dossier, m, ensemble=ensemble)
+    res = score_dossier(dossier, m, ensemble=ensemble, engine=engine)
     if ensemble:
         from profilage.audit.ensemble import effect_directions, resolve_ensemble
 
