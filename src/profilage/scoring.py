@@ -27,6 +27,37 @@ def _model_info(model: Model) -> dict[str, Any]:
             "provenance": model.provenance_line()}
 
 
+class _Plan:
+    """What ``_result`` needs of a model that does not depend on the dossier, computed once
+    per model (the one-dossier path is a few tens of microseconds: this part counted)."""
+
+    def __init__(self, m: Model) -> None:
+        self.info = _model_info(m)
+        self.redacted = [{"criterion": c.id, "label_fr": c.label_fr, "label_en": c.label_en,
+                          "source": c.source} for c in m.redacted]
+        self.criteria = []
+        for c in m.criteria:
+            low_col, high_col, m_col = contrib_cols(c.id)
+            statuses = {x.coefficient.status for x in c.modalities}
+            unknown_status = statuses.pop() if len(statuses) == 1 else "mixed"
+            mods = tuple((x.id, x.label_fr, x.label_en, x.coefficient.status)
+                         for x in c.modalities)
+            self.criteria.append((c, low_col, high_col, m_col, unknown_status, mods))
+
+
+_PLANS: dict[tuple[str, str, int], _Plan] = {}
+
+
+def _plan(m: Model) -> _Plan:
+    key = (m.id, m.sha256, 0 if m.sha256 else id(m))
+    p = _PLANS.get(key)
+    if p is None or not m.sha256:
+        p = _Plan(m)
+        if m.sha256:
+            _PLANS[key] = p
+    return p
+
+
 def _as_dossier(dossier: Dossier | dict | str | Path) -> Dossier:
     if isinstance(dossier, Dossier):
         return dossier
@@ -44,7 +75,7 @@ def _finite(x: float) -> float | None:
 #: Below this many dossiers, ``score_dossiers_json`` scores one by one in plain Python
 #: (:mod:`profilage.scalar`, ~0.05 ms a dossier); from it on, in one vectorised Polars pass
 #: (~10 ms fixed, then a few microseconds a dossier). Measured crossover: bench/RESULTS.md.
-SCALAR_MAX = 200
+SCALAR_MAX = 500
 
 ENGINES = ("auto", "scalar", "polars")
 
@@ -97,10 +128,8 @@ def score_dossiers_json(dossiers: list[Dossier | dict | str | Path], model: Mode
     else:
         feats = derive_features(dossiers_frame(ds)).collect()
         rows = compile_model(m).score(feats, contributions=True).collect().to_dicts()
-    info = _model_info(m)
-    redacted = [{"criterion": c.id, "label_fr": c.label_fr, "label_en": c.label_en,
-                 "source": c.source} for c in m.redacted]
-    out = [_result(d, m, row, info, redacted) for d, row in zip(ds, rows)]
+    plan = _plan(m)
+    out = [_result(d, m, row, plan) for d, row in zip(ds, rows)]
     if ens is not None:
         from profilage.audit.ensemble import dossier_members, score_range
 
@@ -113,26 +142,23 @@ def score_dossiers_json(dossiers: list[Dossier | dict | str | Path], model: Mode
     return out
 
 
-def _result(d: Dossier, m: Model, row: dict, info: dict, redacted: list) -> dict[str, Any]:
+def _result(d: Dossier, m: Model, row: dict, plan: _Plan) -> dict[str, Any]:
     contributions = []
-    for c in m.criteria:
-        low_col, high_col, m_col = contrib_cols(c.id)
-        idx = row.get(m_col)
+    for c, low_col, high_col, m_col, unknown_status, mods in plan.criteria:
         if c.kind == "numeric":
-            mod = c.modalities[0]
-            known_input = row.get(c.feature) is not None
-            status = mod.coefficient.status
-            modality = None if not known_input else f"{row.get(c.feature)}"
+            value = row.get(c.feature)
+            known_input = value is not None
+            status = mods[0][3]
+            modality = None if not known_input else f"{value}"
             label_fr = label_en = modality
         else:
-            mod = None if idx is None else c.modalities[idx]
-            statuses = {x.coefficient.status for x in c.modalities}
-            status = mod.coefficient.status if mod else (statuses.pop() if len(statuses) == 1
-                                                        else "mixed")
-            modality = mod.id if mod else None
-            label_fr = mod.label_fr if mod else None
-            label_en = mod.label_en if mod else None
-            known_input = mod is not None
+            idx = row.get(m_col)
+            if idx is None:
+                modality = label_fr = label_en = None
+                status = unknown_status
+            else:
+                modality, label_fr, label_en, status = mods[idx]
+            known_input = idx is not None
         contributions.append({
             "criterion": c.id, "label_fr": c.label_fr, "label_en": c.label_en,
             "feature": c.feature, "modality": modality, "modality_label_fr": label_fr,
@@ -141,6 +167,7 @@ def _result(d: Dossier, m: Model, row: dict, info: dict, redacted: list) -> dict
             "protected_ground": c.protected_ground, "precarity": c.precarity,
         })
     inter = m.intercept
+    info = plan.info
     return {
         "dossier": d.nom,
         "reference_month": d.reference_month.strftime("%Y-%m"),
@@ -152,9 +179,9 @@ def _result(d: Dossier, m: Model, row: dict, info: dict, redacted: list) -> dict
         "intercept": inter.value,
         "intercept_status": inter.status,
         "determined": bool(row["determined"]),
-        "model": dict(info),
+        "model": {**info, "coefficients_status": dict(info["coefficients_status"])},
         "contributions": contributions,
-        "redacted": [dict(r) for r in redacted],
+        "redacted": [dict(r) for r in plan.redacted],
     }
 
 

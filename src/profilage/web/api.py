@@ -7,7 +7,9 @@ the client: ``model`` must be a shipped model id and ``dossier`` an object or a 
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Body, Query
@@ -105,18 +107,46 @@ class ScoreRequest(BaseModel):
         return v
 
 
-def resolve_model(model_id: str, loc: list[str | int]):
-    """A shipped model by id; never a path given by a client."""
-    from profilage.models import available_models, load_model
+_SHIPPED: tuple[int, frozenset[str]] | None = None
+_LOADED: dict[str, tuple[int, Any]] = {}
 
-    if model_id not in available_models():
+
+def _shipped_ids() -> frozenset[str]:
+    """``available_models()``, listed again only when the models directory changes (one stat
+    per request instead of a directory listing)."""
+    global _SHIPPED
+    from profilage.models import MODELS_DIR, available_models
+
+    stamp = os.stat(MODELS_DIR).st_mtime_ns
+    if _SHIPPED is None or _SHIPPED[0] != stamp:
+        _SHIPPED = (stamp, frozenset(available_models()))
+    return _SHIPPED[1]
+
+
+def resolve_model(model_id: str, loc: list[str | int]):
+    """A shipped model by id, loaded from the package's models directory; never a path given
+    by a client (nor a file of that name in the server's working directory). Loaded again
+    when its file changes, as ``load_model`` does (one stat per request)."""
+    from profilage.models import MODELS_DIR, available_models, load_model
+
+    if model_id not in _shipped_ids():
         raise UserInputError(loc, f"unknown model {model_id!r}; available: "
                              + ", ".join(available_models()), kind="unknown_model",
                              ctx={"value": model_id[:100]})
+    path = os.path.join(MODELS_DIR, f"{model_id}.toml")
     try:
-        return load_model(model_id)
+        stamp = os.stat(path).st_mtime_ns
+        hit = _LOADED.get(model_id)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        m = load_model(Path(path))
     except ProfilageError as e:  # a broken shipped file: still the user's clear message
         raise UserInputError(loc, e.one_line(), kind="model_error") from None
+    except OSError as e:  # removed since it was listed
+        raise UserInputError(loc, f"model file unreadable: {e.strerror}",
+                             kind="model_error") from None
+    _LOADED[model_id] = (stamp, m)
+    return m
 
 
 def resolve_dossier(dossier: dict | str, loc: list[str | int]):
@@ -147,6 +177,18 @@ _LANG = Query("fr", pattern="^(fr|en)$",
                description="Langue de `context.population` / language of the context text.")
 
 
+async def _context(score: float | None, m, lang: str) -> dict:
+    """``score_context``: inline once the model's reference population is scored (a binary
+    search); its first computation (about a second) runs in a worker thread."""
+    import asyncio
+
+    from profilage.audit import context
+
+    if (m.id, m.sha256) in context._cache:
+        return context.score_context(score, m, lang)
+    return await asyncio.to_thread(context.score_context, score, m, lang)
+
+
 @router.post("/score", summary="Note un foyer / score a household")
 async def api_score(req: ScoreRequest = Body(..., openapi_examples=_EXAMPLES),
                     lang: str = _LANG) -> JSONResponse:
@@ -157,23 +199,21 @@ async def api_score(req: ScoreRequest = Body(..., openapi_examples=_EXAMPLES),
     description of the reference. The score is an estimated probability of an overpayment
     under this reconstruction of the model, not a probability of fraud.
 
-    Concurrent requests are scored together in one vectorised pass (web/batching.py); each
-    answer is exactly the one-by-one result."""
+    One dossier is scored in plain Python (profilage.scalar, a few hundredths of a
+    millisecond; the same object as the vectorised engine, tested to 1e-12), on the event
+    loop; with `ensemble`, in a worker thread."""
     import asyncio
 
-    from profilage.audit.context import score_context
-    from profilage.web.batching import batcher
+    from profilage.scoring import score_dossier
 
     m = resolve_model(req.model, ["body", "model"])
     d = resolve_dossier(req.dossier, ["body", "dossier"])
     if req.ensemble:
-        from profilage.scoring import score_dossier
-
         _check_ensemble(m)
         res = await asyncio.to_thread(score_dossier, d, m, ensemble=True)
     else:
-        res = await batcher.score(d, m)
-    res["context"] = await asyncio.to_thread(score_context, res.get("score"), m, lang)
+        res = score_dossier(d, m, engine="scalar")
+    res["context"] = await _context(res.get("score"), m, lang)
     return json_response(res)
 
 
@@ -187,11 +227,12 @@ def _check_ensemble(m) -> None:
 
 
 @router.post("/explain", summary="Explique un score / explain a score")
-def api_explain(req: ScoreRequest = Body(..., openapi_examples=_EXAMPLES),
-                top: int = 3, lang: str = _LANG) -> JSONResponse:
+async def api_explain(req: ScoreRequest = Body(..., openapi_examples=_EXAMPLES),
+                      top: int = 3, lang: str = _LANG) -> JSONResponse:
     """The object `profilage explain DOSSIER --json` prints (score, waterfall, would_lower/raise),
     plus the same `context` as `POST /api/score`."""
-    from profilage.audit.context import score_context
+    import asyncio
+
     from profilage.scoring import explain_dossier
 
     if not 1 <= top <= 20:
@@ -200,9 +241,11 @@ def api_explain(req: ScoreRequest = Body(..., openapi_examples=_EXAMPLES),
     d = resolve_dossier(req.dossier, ["body", "dossier"])
     if req.ensemble:
         _check_ensemble(m)
-    res = explain_dossier(d, m, top=top, ensemble=req.ensemble)
-    res["context"] = score_context(res.get("score"), m, lang)
-    return JSONResponse(clean(res))
+        res = await asyncio.to_thread(explain_dossier, d, m, top=top, ensemble=True)
+    else:
+        res = explain_dossier(d, m, top=top, engine="scalar")
+    res["context"] = await _context(res.get("score"), m, lang)
+    return json_response(res)
 
 
 @router.get("/models", summary="Modèles fournis / shipped models")
