@@ -190,26 +190,34 @@ def test_serve_warns_when_not_loopback(monkeypatch):
     assert "not loopback only" in res.output.replace("\n", " ")
 
 
-def test_concurrent_score_requests_are_batched_and_exact():
-    """Requests arriving together are scored in one pass; each answer equals the CLI's."""
+def test_concurrent_score_requests_are_exact():
+    """Concurrent requests (scored one by one on the event loop, profilage.scalar): each answer
+    is the CLI's object, plus the context."""
     import asyncio
 
-    from profilage.models import load_model
+    import httpx
+
     from profilage.personas import available_personas
     from profilage.scoring import score_dossier
-    from profilage.web.batching import ScoreBatcher
+    from profilage.web import create_app
 
-    m = load_model("cnaf-2014")
-    names = available_personas()
-    b = ScoreBatcher()
+    names = available_personas() * 3
 
     async def go():
-        return await asyncio.gather(*(b.score(n, m) for n in names * 3))
+        transport = httpx.ASGITransport(app=create_app())
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+            return await asyncio.gather(*(c.post("/api/score", json={"dossier": n})
+                                          for n in names))
 
     got = asyncio.run(go())
-    want = {n: score_dossier(n, m)["score"] for n in names}
-    assert [g["score"] for g in got] == [want[n] for n in names * 3]
-    assert not b._draining and not b._pending
+    want = {n: score_dossier(n, "cnaf-2014", engine="polars") for n in set(names)}
+    for n, r in zip(names, got):
+        assert r.status_code == 200
+        body = r.json()
+        assert set(body) == set(want[n]) | {"context"}
+        assert body["score"] == pytest.approx(want[n]["score"], abs=1e-12)
+        assert [c["modality"] for c in body["contributions"]] == [
+            c["modality"] for c in want[n]["contributions"]]
 
 
 @pytest.mark.parametrize("depth,status", [(3, 422), (40, 422), (1000, 422), (100_000, 413)])

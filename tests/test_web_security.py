@@ -238,34 +238,44 @@ def test_slow_or_partial_body_times_out():
     assert b"not received within 0.2 s" in sent[1]["body"]
 
 
-def test_one_bad_dossier_in_a_batch_fails_alone():
+def test_one_bad_dossier_in_a_batch_fails_alone(client, monkeypatch):
     """Point 5: a dossier that breaks scoring (the issue's: reference month 0001-01 and a child
     given by age, built here without validation as a validation gap would let it through) was
-    batched with other clients' dossiers and failed them all."""
+    batched with other clients' dossiers and failed them all. Each request is now scored by
+    itself (no batching): sent among concurrent requests of other clients, it gets its own 500
+    (one line, no traceback) and every other request its exact score."""
     import asyncio
     import datetime as dt
 
+    import httpx
+
     from profilage.dossier import Dossier, Enfant
-    from profilage.models import load_model
     from profilage.personas import available_personas
     from profilage.scoring import score_dossier
-    from profilage.web.batching import ScoreBatcher
+    from profilage.web import api
 
     bad = Dossier.model_construct(reference_month=dt.date(1, 1, 1), enfants=[Enfant(age=30)])
-    m = load_model("cnaf-2014")
+    with pytest.raises(ValueError):
+        score_dossier(bad, "cnaf-2014")
+    real = api.resolve_dossier
+    monkeypatch.setattr(api, "resolve_dossier",
+                        lambda d, loc: bad if d == "__bad__" else real(d, loc))
     names = available_personas() * 4
-    b = ScoreBatcher()
 
     async def go():
-        jobs = [b.score(n, m) for n in names]
-        jobs.insert(5, b.score(bad, m))
-        return await asyncio.gather(*jobs, return_exceptions=True)
+        transport = httpx.ASGITransport(app=client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+            reqs = [c.post("/api/score", json={"dossier": n}) for n in names]
+            reqs.insert(5, c.post("/api/score", json={"dossier": "__bad__"}))
+            return await asyncio.gather(*reqs)
 
     got = asyncio.run(go())
-    assert isinstance(got.pop(5), ValueError)
-    want = {n: score_dossier(n, m)["score"] for n in set(names)}
-    assert [g["score"] for g in got] == [want[n] for n in names]
-    assert not b._draining and not b._pending
+    failed = got.pop(5)
+    assert failed.status_code == 500
+    assert failed.json()["detail"][0]["type"] == "internal_error"
+    want = {n: score_dossier(n, "cnaf-2014")["score"] for n in set(names)}
+    assert [r.status_code for r in got] == [200] * len(names)
+    assert [r.json()["score"] for r in got] == [want[n] for n in names]
 
 
 def test_hostile_dossier_is_a_422_and_concurrent_requests_are_scored(client):
