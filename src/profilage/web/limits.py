@@ -67,7 +67,8 @@ class BodyLimit:
         if length is not None and (not length.isdigit() or int(length) > self.limit):
             return await self._too_large(send)
         try:
-            body = await asyncio.wait_for(self._read(receive), self.timeout)
+            async with asyncio.timeout(self.timeout):  # (a timer, not a task as wait_for)
+                body = await self._read(receive)
         except _TooLarge:
             return await self._too_large(send)
         except TimeoutError:
@@ -92,7 +93,15 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _read(self, receive) -> bytes | None:
-        chunks, seen = [], 0
+        message = await receive()  # usually the whole body at once
+        if message["type"] != "http.request":
+            return None
+        body = message.get("body", b"")
+        if len(body) > self.limit:
+            raise _TooLarge
+        if not message.get("more_body"):
+            return body
+        chunks, seen = [body], len(body)
         while True:
             message = await receive()
             if message["type"] != "http.request":

@@ -47,6 +47,8 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"cross-origin-resource-policy", b"same-origin"),
 ]
+_CSP = (b"content-security-policy", CSP.encode())
+_ADDED = frozenset(h for h, _ in SECURITY_HEADERS) | {_CSP[0]}
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 JSON_TYPES = frozenset({"application/json"})
@@ -131,9 +133,12 @@ class Security:
                 started = True
                 hdrs = list(message.get("headers") or [])
                 names = {k.lower() for k, _ in hdrs}
-                if b"content-security-policy" not in names:
-                    hdrs.append((b"content-security-policy", CSP.encode()))
-                hdrs += [h for h in SECURITY_HEADERS if h[0] not in names]
+                if names.isdisjoint(_ADDED):  # the usual case: add all of them
+                    hdrs += (_CSP, *SECURITY_HEADERS)
+                else:
+                    if _CSP[0] not in names:
+                        hdrs.append(_CSP)
+                    hdrs += [h for h in SECURITY_HEADERS if h[0] not in names]
                 message = {**message, "headers": hdrs}
             elif head and message["type"] == "http.response.body":
                 message = {**message, "body": b""}
