@@ -248,3 +248,21 @@ def test_nesting_check_ignores_brackets_inside_strings():
     assert not json_too_deep(b'{"nom": "' + b"[" * 500 + b'"}')
     assert json_too_deep(b"[" * 33 + b"]" * 33)
     assert not json_too_deep(b"[" * 32 + b"]" * 32)
+
+
+def test_load_client_closed_loop_against_a_real_server():
+    """Smoke run of bench/load_api.py's closed loop (2 clients x 20 requests): every request
+    answered 200, the server's CPU per request reported."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, str(root / "bench" / "load_api.py"), "--serve",
+                           "--clients", "2", "--requests", "20", "--json"],
+                          capture_output=True, text=True, cwd=root, timeout=300)
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert res["mode"] == "closed" and res["requests"] == 40, res
+    assert res["ok"] == 40 and res["errors"] == 0, res
+    assert res["server_cpu_ms_per_request"] > 0

@@ -75,7 +75,7 @@ def _finite(x: float) -> float | None:
 #: Below this many dossiers, ``score_dossiers_json`` scores one by one in plain Python
 #: (:mod:`profilage.scalar`, ~0.05 ms a dossier); from it on, in one vectorised Polars pass
 #: (~10 ms fixed, then a few microseconds a dossier). Measured crossover: bench/RESULTS.md.
-SCALAR_MAX = 500
+SCALAR_MAX = 300
 
 ENGINES = ("auto", "scalar", "polars")
 
