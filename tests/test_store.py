@@ -218,3 +218,69 @@ def test_corrupt_or_foreign_store_files_give_one_line(cli, tmp_path, pop_file):
     assert r.returncode == 2 and "store not found" in r.stderr
     r = cli("run", "--month", "March", "--store", str(good))
     assert r.returncode == 2 and "--month: month must be YYYY-MM" in r.stderr
+
+
+@pytest.mark.parametrize("model,kind", [("cnaf-2014", "caf"), ("cnaf-2010", "caf"),
+                                        ("cnaf-dmde-2026-m1", "caf"), ("cnam-c2sg-2018", "c2s")])
+def test_store_scores_equal_the_engine_to_1e_12(tmp_path, model, kind):
+    """Every score column the store archives is the Polars engine's, to 1e-12, unknown inputs
+    (bounds, undetermined households, null scores) included; ``determined`` counts them."""
+    from profilage.engine import compile_model
+    from profilage.features import derive_features
+    from profilage.population import generate_c2s_population
+
+    gen = generate_c2s_population if kind == "c2s" else generate_population
+    pop = gen(3_000, seed=5)
+    # unknown inputs on some households: an income, a date, a benefit flag
+    pop = pop.with_columns(
+        pl.when(pl.col("household_id") % 7 == 0).then(None)
+        .otherwise(pl.col("alloc_revenu_mensuel")).alias("alloc_revenu_mensuel"),
+        pl.when(pl.col("household_id") % 11 == 0).then(None)
+        .otherwise(pl.col("date_changement_adresse")).alias("date_changement_adresse"),
+        pl.when(pl.col("household_id") % 13 == 0).then(None)
+        .otherwise(pl.col("aide_logement")).alias("aide_logement"))
+    path = tmp_path / "pop.parquet"
+    pop.write_parquet(path)
+    con = open_store(tmp_path / "s.duckdb", create=True)
+    add_population(con, path, "p")
+    r = run_month(con, "2024-03", model, chunk=1_000)
+    got = con.sql("SELECT household_id, score, score_low, score_high, logit_low, logit_high "
+                  "FROM scores ORDER BY household_id").pl()
+    con.close()
+    feats = derive_features(pop.with_columns(reference_month=pl.date(2024, 3, 1)),
+                            keep=["household_id"])
+    want = (compile_model(load_model(model)).score(feats, keep=False)
+            .select("household_id", "score", "score_low", "score_high", "logit_low",
+                    "logit_high", "determined").collect().sort("household_id"))
+    assert got["household_id"].to_list() == want["household_id"].to_list()
+    for c in ("score", "score_low", "score_high", "logit_low", "logit_high"):
+        assert got[c].is_null().to_list() == want[c].is_null().to_list(), c
+        a, b = got[c].drop_nulls(), want[c].drop_nulls()
+        assert ((a == b) | ((a - b).abs() < 1e-12)).all(), c  # (equal infinite bounds too)
+    assert r["households"] == 3_000
+    assert r["determined"] == int(want["determined"].sum())
+    if model == "cnaf-2014":  # the unknown inputs widened some households' bounds
+        assert 0 < r["determined"] < 3_000
+
+
+@pytest.mark.parametrize("form", ["parquet", "csv", "parquet-with-file_row_number"])
+def test_rows_keep_the_file_order(tmp_path, form):
+    """row_no is each row's position in the file (Parquet: DuckDB's file_row_number; CSV, or a
+    file with a column of that name: a window over the file)."""
+    pop = generate_population(2_000, seed=9).sample(fraction=1.0, shuffle=True, seed=1)
+    if form == "csv":
+        path = tmp_path / "pop.csv"
+        pop.drop("enfants_dates_naissance").write_csv(path)
+    else:
+        if form != "parquet":
+            pop = pop.with_columns(file_row_number=pl.lit(-1))
+        path = tmp_path / "pop.parquet"
+        pop.write_parquet(path, row_group_size=300)
+    con = open_store(tmp_path / "s.duckdb", create=True)
+    assert add_population(con, path, "p")["households"] == 2_000
+    got = [r[0] for r in con.execute("SELECT household_id FROM households ORDER BY row_no"
+                                     ).fetchall()]
+    assert got == pop["household_id"].to_list()
+    assert [r[0] for r in con.execute("SELECT row_no FROM households ORDER BY row_no"
+                                      ).fetchall()] == list(range(2_000))
+    con.close()

@@ -66,15 +66,17 @@ def check_out_file(out: Any, field: str = "--out") -> None:
 
 
 @contextmanager
-def progress_bar(label: str, total: int | None, *, enabled: bool = True
+def progress_bar(label: str, total: int | None, *, enabled: bool = True, percent: bool = False
                  ) -> Iterator[Callable[[int], None]]:
     """A transient progress bar on stderr for a long step; yields ``advance(n)``. Disabled
-    (``advance`` does nothing visible) when ``enabled`` is false."""
+    (``advance`` does nothing visible) when ``enabled`` is false. ``percent``: show the share
+    done instead of ``done/total``."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn(label), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
-                  TimeElapsedColumn(), console=err_console, transient=True,
-                  disable=not enabled) as bar:
+    count = TextColumn("{task.percentage:>3.0f} %" if percent
+                       else "{task.completed:,}/{task.total:,}")
+    with Progress(TextColumn(label), BarColumn(), count, TimeElapsedColumn(),
+                  console=err_console, transient=True, disable=not enabled) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from profilage.cli.common import console, err_console, esc, fmt, print_json
+from profilage.cli.common import console, err_console, esc, fmt, print_json, progress_bar
 from profilage.errors import ProfilageError
 
 DEFAULT_STORE = "profilage.duckdb"  # = profilage.store.DEFAULT_STORE (not imported: CLI start-up)
@@ -31,7 +31,16 @@ def add_population(
 
     con = open_store(store, create=True)
     try:
-        r = add(con, file, name)
+        with progress_bar("Import", 100, enabled=err_console.is_terminal, percent=True) as advance:
+            seen = [0]
+
+            def step(fraction: float) -> None:  # DuckDB's progress on the import (0..1)
+                pct = int(100 * fraction)
+                if pct > seen[0]:
+                    advance(pct - seen[0])
+                    seen[0] = pct
+
+            r = add(con, file, name, on_progress=step if err_console.is_terminal else None)
     finally:
         con.close()
     console.print(f"Population [bold]{esc(r['population'])}[/] : {r['households']} foyers / "

@@ -20,6 +20,7 @@ single transaction (the old run is marked ``replaced`` and its scores deleted).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 from collections.abc import Callable
@@ -157,12 +158,13 @@ def _duck_type(dtype: pl.DataType) -> str:
     return base.get(dtype.base_type(), "VARCHAR")
 
 
-def add_population(con: duckdb.DuckDBPyConnection, file: str | Path, name: str | None = None
-                   ) -> dict[str, Any]:
+def add_population(con: duckdb.DuckDBPyConnection, file: str | Path, name: str | None = None, *,
+                   on_progress: Callable[[float], None] | None = None) -> dict[str, Any]:
     """Import a population file (Parquet or CSV of flat dossier rows with ``household_id``).
 
     Columns the store knows are cast to their type; missing ones become NULL (unknown). An
     optional ``fin_relation`` date column fills ``relationships``. One transaction.
+    ``on_progress(fraction)`` is called (from another thread) while DuckDB reads the file.
     """
     from profilage.tableio import scan_population
 
@@ -172,22 +174,59 @@ def add_population(con: duckdb.DuckDBPyConnection, file: str | Path, name: str |
     name = name or f.stem
     if _one(con, "SELECT 1 FROM populations WHERE name = ?", [name]):
         raise StoreError(f"population {name!r} is already in the store", field="--name")
-    reader = "read_csv" if f.suffix.lower() == ".csv" else "read_parquet"
     schema = _households_schema()
     select = []
     for col, dtype in schema.items():
         src = f'"{col}"' if col in names else "NULL"
         select.append(f'CAST({src} AS {_duck_type(dtype)}) AS "{col}"')
-    digest = file_sha256(f)
-    with literal_path(f) as src:
-        return _import_rows(con, f, src, name, names, reader, select, schema, digest)
+    with _background(file_sha256, f) as digest, literal_path(f) as src, \
+            _query_progress(con, on_progress):
+        return _import_rows(con, f, src, name, names, select, schema, digest)
+
+
+@contextlib.contextmanager
+def _background(fn: Callable[..., Any], *args: Any):
+    """Run ``fn(*args)`` in a thread while the block runs; yields a function returning its result
+    (hashing the file overlaps DuckDB's import: both release the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        fut = pool.submit(fn, *args)
+        yield fut.result
+
+
+@contextlib.contextmanager
+def _query_progress(con: duckdb.DuckDBPyConnection,
+                    on_progress: Callable[[float], None] | None, every: float = 0.25):
+    """Report DuckDB's progress on the running query (a fraction) every ``every`` seconds."""
+    import threading
+
+    if on_progress is None:
+        yield
+        return
+    _exec(con, "SET enable_progress_bar = true")  # needed for query_progress(); never printed:
+    _exec(con, "SET enable_progress_bar_print = false")
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.wait(every):
+            p = con.query_progress()
+            if p >= 0:
+                on_progress(min(p / 100.0, 1.0))
+
+    t = threading.Thread(target=poll, daemon=True)
+    t.start()
+    try:
+        yield
+    finally:
+        done.set()
+        t.join()
 
 
 def literal_path(f: Path):
     """DuckDB reads a file name as a glob pattern (``a*.parquet``, ``pop[1].parquet``): a name
     with pattern characters is read through a symbolic link with a plain name, so the file
     imported is exactly the one named (and hashed)."""
-    import contextlib
     import tempfile
 
     @contextlib.contextmanager
@@ -203,34 +242,47 @@ def literal_path(f: Path):
     return cm()
 
 
-def _import_rows(con, f: Path, src: str, name: str, names: list[str], reader: str,
-                 select: list[str], schema: dict, digest: str) -> dict:
+_ROW = "__profilage_row_no"  # the row's position in the file (a name no population uses)
+
+
+def _import_rows(con, f: Path, src: str, name: str, names: list[str], select: list[str],
+                 schema: dict, digest: Callable[[], str]) -> dict:
+    csv = f.suffix.lower() == ".csv"
+    # Row numbers: Parquet gives each row's position as it streams (file_row_number, parallel);
+    # a window over the whole file (CSV, or a file with its own column of that name) first
+    # gathers every row in memory.
+    if csv or "file_row_number" in names:
+        reader = "read_csv" if csv else "read_parquet"
+        rows = f"SELECT row_number() OVER () - 1 AS {_ROW}, * FROM {reader}(?)"
+    else:
+        rows = f"SELECT file_row_number AS {_ROW}, * FROM read_parquet(?, file_row_number = true)"
     _exec(con, "BEGIN TRANSACTION")
     try:
         cols_ddl = ", ".join(f'"{c}" {_duck_type(t)}' for c, t in schema.items())
         _exec(con, f"CREATE TABLE IF NOT EXISTS households (population TEXT NOT NULL, "
                     f"row_no BIGINT NOT NULL, {cols_ddl})")
-        _exec(con, f"INSERT INTO households SELECT ?, row_number() OVER () - 1, "
-                    f"{', '.join(select)} FROM {reader}(?)", [name, src])
-        n = _one(con, "SELECT count(*) FROM households WHERE population = ?", [name])[0]
-        dup = _one(con, "SELECT count(*) - count(DISTINCT household_id) FROM households "
-                          "WHERE population = ?", [name])[0]
+        _exec(con, f"INSERT INTO households SELECT ?, {_ROW}, {', '.join(select)} "
+                    f"FROM ({rows})", [name, src])
+        n, dup = _one(con, "SELECT count(*), count(*) - count(DISTINCT household_id) "
+                             "FROM households WHERE population = ?", [name])
         if dup:
             raise StoreError(f"{dup} duplicate household_id value(s)", field="household_id",
                              source=str(f))
         if "fin_relation" in names:
+            reader = "read_csv" if csv else "read_parquet"
             _exec(con, f"INSERT INTO relationships SELECT ?, CAST(household_id AS BIGINT), "
                         f"CAST(fin_relation AS DATE) FROM {reader}(?) WHERE fin_relation IS NOT NULL",
                         [name, src])
+        sha = digest()
         _exec(con, "INSERT INTO populations VALUES (?, ?, ?, ?, now())",
-                    [name, digest, n, str(f.resolve())])
+                    [name, sha, n, str(f.resolve())])
         _exec(con, "COMMIT")
     except BaseException as e:
         _exec(con, "ROLLBACK")
         if isinstance(e, duckdb.Error):
             raise StoreError(f"cannot import: {_first_line(e)}", source=str(f)) from None
         raise
-    return {"population": name, "households": n, "hash": digest}
+    return {"population": name, "households": n, "hash": sha}
 
 
 def parse_month(month: str) -> dt.date:
@@ -266,22 +318,22 @@ def run_month(con: duckdb.DuckDBPyConnection, month: str, model: str, *,
 
     Features are derived with the reference month set to ``month`` (ages, months since events
     follow the calendar). Households whose relationship ended before the month are not scored.
+    Scores come from the fast path (:mod:`profilage.fastpath`: the engine's scores to 1e-12).
     ``on_chunk(done, total)`` is called after each chunk is inserted.
     """
-    from profilage.engine import compile_model
-    from profilage.features import derive_features
     from profilage.models import load_model
 
     ref = parse_month(month)
     m = load_model(model)
-    cm = compile_model(m)
     pop, pop_hash, n = _population(con, population)
     prev = _one(con, "SELECT run_id FROM runs WHERE month = ? AND population = ? AND model_id = ? "
                        "AND status = 'complete'", [ref, pop, m.id])
     if prev and not replace:
         raise StoreError(f"{ref:%Y-%m} is already scored for {pop} with {m.id} (run {prev[0]}); "
                          "use --replace to score it again", field="--month")
+    cols = ", ".join(f'"{c}"' for c in _dossier_columns(con))
     started = dt.datetime.now()
+    scored_n = determined = 0
     _exec(con, "BEGIN TRANSACTION")
     try:
         run_id = _one(con, "SELECT coalesce(max(run_id), 0) + 1 FROM runs")[0]
@@ -289,32 +341,57 @@ def run_month(con: duckdb.DuckDBPyConnection, month: str, model: str, *,
             _exec(con, "DELETE FROM scores WHERE run_id = ?", [prev[0]])
             _exec(con, "UPDATE runs SET status = 'replaced' WHERE run_id = ?", [prev[0]])
         for start in range(0, max(n, 1), chunk):
-            rows = _frame(con, "SELECT * EXCLUDE (population, row_no) FROM households h "
+            rows = _frame(con, f"SELECT {cols} FROM households h "
                           "WHERE population = ? AND row_no >= ? AND row_no < ? AND NOT EXISTS ("
                           "SELECT 1 FROM relationships r WHERE r.population = h.population "
                           "AND r.household_id = h.household_id AND r.ended_on < ?)",
                           [pop, start, start + chunk, ref])
-            rows = rows.with_columns(reference_month=pl.lit(ref, dtype=pl.Date))
-            scored = (cm.score(derive_features(rows, keep=["household_id"]), keep=False)
-                      .select("household_id", *_SCORE_COLS).collect())
-            con.register("_chunk", scored.to_arrow())
-            _exec(con, "INSERT INTO scores SELECT ?, ?, household_id, ?, ?, "
-                        + ", ".join(_SCORE_COLS) + " FROM _chunk", [run_id, pop, ref, m.id])
-            con.unregister("_chunk")
+            if rows.height:
+                scored = score_rows(rows, ref, m)
+                scored_n += scored.height
+                determined += scored.select((pl.col("logit_low") == pl.col("logit_high")).sum()
+                                            ).item()
+                con.register("_chunk", scored.to_arrow())
+                _exec(con, "INSERT INTO scores SELECT ?, ?, household_id, ?, ?, "
+                            + ", ".join(_SCORE_COLS) + " FROM _chunk", [run_id, pop, ref, m.id])
+                con.unregister("_chunk")
             if on_chunk:
                 on_chunk(min(start + chunk, n), n)
-        counts = _one(con, "SELECT count(*), count(*) FILTER (WHERE logit_low = logit_high) "
-                             "FROM scores WHERE run_id = ?", [run_id])
         _exec(con, "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, now(), 'complete', ?, ?)",
                     [run_id, ref, pop, m.id, m.sha256, pop_hash, _package_version(), started,
-                     counts[0], counts[1]])
+                     scored_n, determined])
         _exec(con, "COMMIT")
     except BaseException:
         _exec(con, "ROLLBACK")
         raise
     return {"run_id": run_id, "month": f"{ref:%Y-%m}", "population": pop, "model": m.id,
-            "model_sha256": m.sha256, "population_hash": pop_hash, "households": counts[0],
-            "determined": counts[1], "replaced_run": prev[0] if prev else None}
+            "model_sha256": m.sha256, "population_hash": pop_hash, "households": scored_n,
+            "determined": determined, "replaced_run": prev[0] if prev else None}
+
+
+def _dossier_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The households columns the features read (``household_id`` and the dossier's fields):
+    group-only columns (``departement``...) are not fetched."""
+    from profilage.features import DOSSIER_COLUMNS
+
+    have = [r[0] for r in _exec(con, "SELECT column_name FROM information_schema.columns "
+                                     "WHERE table_name = 'households' ORDER BY ordinal_position")]
+    return [c for c in have if c == "household_id"
+            or (c in DOSSIER_COLUMNS and c != "reference_month")]
+
+
+def score_rows(rows: pl.DataFrame, ref: dt.date, model: Any) -> pl.DataFrame:
+    """``household_id`` and the score columns of flat dossier rows for the month ``ref``, by
+    the fast path (features derived and matched into modality codes in one Polars query, then
+    gathered): the Polars engine's values to 1e-12, ``score`` null where the engine's is."""
+    from profilage.fastpath import CodedPopulation
+    from profilage.features import derive_features
+
+    lf = rows.lazy().with_columns(reference_month=pl.lit(ref, dtype=pl.Date))
+    coded = CodedPopulation.from_lazy(derive_features(lf, keep=["household_id"]), model,
+                                      ["household_id"])
+    return coded.features.select("household_id").hstack(
+        coded.score_frame(model).select(*_SCORE_COLS))
 
 
 def history(con: duckdb.DuckDBPyConnection, household_id: int, population: str | None = None
