@@ -284,3 +284,15 @@ def test_rows_keep_the_file_order(tmp_path, form):
     assert [r[0] for r in con.execute("SELECT row_no FROM households ORDER BY row_no"
                                       ).fetchall()] == list(range(2_000))
     con.close()
+
+
+def test_a_chunk_whose_households_all_left_is_skipped(store):
+    """Households whose relationship ended before the month are not scored, even a whole chunk
+    of them (the chunk's query returns no row)."""
+    con, _ = store
+    con.execute("INSERT INTO relationships SELECT population, household_id, DATE '2020-01-31' "
+                "FROM households WHERE row_no < 2500").fetchall()
+    r = run_month(con, "2024-03", "cnaf-2014", chunk=2_500)
+    assert r["households"] == 3_500
+    assert con.execute("SELECT count(*), min(h.row_no) FROM scores s JOIN households h "
+                       "USING (population, household_id)").fetchone() == (3_500, 2_500)

@@ -331,7 +331,10 @@ def run_month(con: duckdb.DuckDBPyConnection, month: str, model: str, *,
     if prev and not replace:
         raise StoreError(f"{ref:%Y-%m} is already scored for {pop} with {m.id} (run {prev[0]}); "
                          "use --replace to score it again", field="--month")
-    cols = ", ".join(f'"{c}"' for c in _dossier_columns(con))
+    cols = _dossier_columns(con)
+    chunk_rows = ("FROM households h WHERE population = ? AND row_no >= ? AND row_no < ? "
+                  "AND NOT EXISTS (SELECT 1 FROM relationships r WHERE r.population = "
+                  "h.population AND r.household_id = h.household_id AND r.ended_on < ?)")
     started = dt.datetime.now()
     scored_n = determined = 0
     _exec(con, "BEGIN TRANSACTION")
@@ -341,13 +344,9 @@ def run_month(con: duckdb.DuckDBPyConnection, month: str, model: str, *,
             _exec(con, "DELETE FROM scores WHERE run_id = ?", [prev[0]])
             _exec(con, "UPDATE runs SET status = 'replaced' WHERE run_id = ?", [prev[0]])
         for start in range(0, max(n, 1), chunk):
-            rows = _frame(con, f"SELECT {cols} FROM households h "
-                          "WHERE population = ? AND row_no >= ? AND row_no < ? AND NOT EXISTS ("
-                          "SELECT 1 FROM relationships r WHERE r.population = h.population "
-                          "AND r.household_id = h.household_id AND r.ended_on < ?)",
-                          [pop, start, start + chunk, ref])
-            if rows.height:
-                scored = score_rows(rows, ref, m)
+            rows = _lazy_rows(con, cols, chunk_rows, [pop, start, start + chunk, ref])
+            scored = score_rows(rows, ref, m)
+            if scored.height:
                 scored_n += scored.height
                 determined += scored.select((pl.col("logit_low") == pl.col("logit_high")).sum()
                                             ).item()
@@ -369,6 +368,25 @@ def run_month(con: duckdb.DuckDBPyConnection, month: str, model: str, *,
             "determined": determined, "replaced_run": prev[0] if prev else None}
 
 
+def _lazy_rows(con: duckdb.DuckDBPyConnection, cols: list[str], rows: str, args: list
+               ) -> pl.LazyFrame:
+    """``SELECT cols {rows}`` as a lazy frame that fetches from DuckDB only the columns the
+    Polars query built on it reads (a model uses some of the dossier's fields: projection
+    pushdown through an IO source)."""
+    from polars.io.plugins import register_io_source
+
+    q = lambda c: '"' + c.replace('"', '""') + '"'  # noqa: E731 - a quoted SQL name
+    schema = _frame(con, f"SELECT {', '.join(map(q, cols))} {rows} LIMIT 0", args).schema
+
+    def source(with_columns, predicate, n_rows, batch_size):  # noqa: ANN001 (polars' hook)
+        df = _frame(con, f"SELECT {', '.join(map(q, with_columns or cols))} {rows}", args)
+        if predicate is not None:
+            df = df.filter(predicate)
+        yield df.head(n_rows) if n_rows is not None else df
+
+    return register_io_source(source, schema=schema)
+
+
 def _dossier_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The households columns the features read (``household_id`` and the dossier's fields):
     group-only columns (``departement``...) are not fetched."""
@@ -380,7 +398,7 @@ def _dossier_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
             or (c in DOSSIER_COLUMNS and c != "reference_month")]
 
 
-def score_rows(rows: pl.DataFrame, ref: dt.date, model: Any) -> pl.DataFrame:
+def score_rows(rows: pl.DataFrame | pl.LazyFrame, ref: dt.date, model: Any) -> pl.DataFrame:
     """``household_id`` and the score columns of flat dossier rows for the month ``ref``, by
     the fast path (features derived and matched into modality codes in one Polars query, then
     gathered): the Polars engine's values to 1e-12, ``score`` null where the engine's is."""
