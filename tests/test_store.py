@@ -296,3 +296,29 @@ def test_a_chunk_whose_households_all_left_is_skipped(store):
     assert r["households"] == 3_500
     assert con.execute("SELECT count(*), min(h.row_no) FROM scores s JOIN households h "
                        "USING (population, household_id)").fetchone() == (3_500, 2_500)
+
+
+@pytest.mark.parametrize("form", ["parquet", "parquet-null", "parquet-string-ids", "csv"])
+def test_duplicate_household_ids_are_refused_and_nothing_is_imported(tmp_path, form):
+    """Two rows with one household_id (or null ids: they count as duplicates) refuse the whole
+    file with the number of duplicates; the store is left as before."""
+    pop = generate_population(1_000, seed=4).drop("enfants_dates_naissance")
+    ids = pop["household_id"]
+    if form == "parquet-null":
+        ids = ids.scatter([3, 9], None)
+    else:
+        ids = ids.scatter([3, 9, 10], [ids[0], ids[1], ids[1]])
+    pop = pop.with_columns(ids.alias("household_id"))
+    if form == "parquet-string-ids":
+        pop = pop.with_columns(pl.col("household_id").cast(pl.String))
+    path = tmp_path / ("pop.csv" if form == "csv" else "pop.parquet")
+    pop.write_csv(path) if form == "csv" else pop.write_parquet(path)
+    con = open_store(tmp_path / "s.duckdb", create=True)
+    n = 2 if form == "parquet-null" else 3
+    with pytest.raises(Exception, match=rf"pop\.(csv|parquet): household_id: {n} duplicate "
+                                        r"household_id value\(s\)$"):
+        add_population(con, path, "p")
+    assert con.execute("SELECT count(*) FROM populations").fetchone() == (0,)
+    assert con.execute("SELECT count(*) FROM information_schema.tables "
+                       "WHERE table_name = 'households'").fetchone() == (0,)  # rolled back
+    con.close()
