@@ -347,31 +347,45 @@ def run_month(con: duckdb.DuckDBPyConnection, month: str, model: str, *,
     if prev and not replace:
         raise StoreError(f"{ref:%Y-%m} is already scored for {pop} with {m.id} (run {prev[0]}); "
                          "use --replace to score it again", field="--month")
-    cols = _dossier_columns(con)
-    chunk_rows = ("FROM households h WHERE population = ? AND row_no >= ? AND row_no < ? "
-                  "AND NOT EXISTS (SELECT 1 FROM relationships r WHERE r.population = "
-                  "h.population AND r.household_id = h.household_id AND r.ended_on < ?)")
+    rows = ("FROM households h WHERE population = ? AND row_no >= ? AND row_no < ? "
+            "AND NOT EXISTS (SELECT 1 FROM relationships r WHERE r.population = "
+            "h.population AND r.household_id = h.household_id AND r.ended_on < ?)")
+    args = lambda start: [pop, start, start + chunk, ref]  # noqa: E731 - one chunk's rows
+    # the columns the model's features read (Polars' projection on an empty chunk)
+    cols = _projected_columns(con, _dossier_columns(con), rows, args(0), ref, m)
+    select = f"SELECT {', '.join(map(_quote, cols))} {rows}"
     started = dt.datetime.now()
     scored_n = determined = 0
+    # The next chunk is read by a second connection (the households are not changed by the
+    # run) while this one is scored and inserted: DuckDB's read overlaps Polars' work.
+    reader = con.cursor()
     _exec(con, "BEGIN TRANSACTION")
     try:
+        from concurrent.futures import ThreadPoolExecutor
+
         run_id = _one(con, "SELECT coalesce(max(run_id), 0) + 1 FROM runs")[0]
         if prev:
             _exec(con, "DELETE FROM scores WHERE run_id = ?", [prev[0]])
             _exec(con, "UPDATE runs SET status = 'replaced' WHERE run_id = ?", [prev[0]])
-        for start in range(0, max(n, 1), chunk):
-            rows = _lazy_rows(con, cols, chunk_rows, [pop, start, start + chunk, ref])
-            scored = score_rows(rows, ref, m)
-            if scored.height:
-                scored_n += scored.height
-                determined += scored.select((pl.col("logit_low") == pl.col("logit_high")).sum()
-                                            ).item()
-                con.register("_chunk", scored.to_arrow())
-                _exec(con, "INSERT INTO scores SELECT ?, ?, household_id, ?, ?, "
-                            + ", ".join(_SCORE_COLS) + " FROM _chunk", [run_id, pop, ref, m.id])
-                con.unregister("_chunk")
-            if on_chunk:
-                on_chunk(min(start + chunk, n), n)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            ahead = pool.submit(_frame, reader, select, args(0))
+            for start in range(0, max(n, 1), chunk):
+                chunk_df = ahead.result()
+                if start + chunk < n:
+                    ahead = pool.submit(_frame, reader, select, args(start + chunk))
+                scored = score_rows(chunk_df, ref, m)
+                del chunk_df
+                if scored.height:
+                    scored_n += scored.height
+                    determined += scored.select(
+                        (pl.col("logit_low") == pl.col("logit_high")).sum()).item()
+                    con.register("_chunk", scored.to_arrow())
+                    _exec(con, "INSERT INTO scores SELECT ?, ?, household_id, ?, ?, "
+                                + ", ".join(_SCORE_COLS) + " FROM _chunk",
+                                [run_id, pop, ref, m.id])
+                    con.unregister("_chunk")
+                if on_chunk:
+                    on_chunk(min(start + chunk, n), n)
         _exec(con, "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, now(), 'complete', ?, ?)",
                     [run_id, ref, pop, m.id, m.sha256, pop_hash, _package_version(), started,
                      scored_n, determined])
@@ -379,28 +393,34 @@ def run_month(con: duckdb.DuckDBPyConnection, month: str, model: str, *,
     except BaseException:
         _exec(con, "ROLLBACK")
         raise
+    finally:
+        reader.close()
     return {"run_id": run_id, "month": f"{ref:%Y-%m}", "population": pop, "model": m.id,
             "model_sha256": m.sha256, "population_hash": pop_hash, "households": scored_n,
             "determined": determined, "replaced_run": prev[0] if prev else None}
 
 
-def _lazy_rows(con: duckdb.DuckDBPyConnection, cols: list[str], rows: str, args: list
-               ) -> pl.LazyFrame:
-    """``SELECT cols {rows}`` as a lazy frame that fetches from DuckDB only the columns the
-    Polars query built on it reads (a model uses some of the dossier's fields: projection
-    pushdown through an IO source)."""
+def _quote(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _projected_columns(con: duckdb.DuckDBPyConnection, cols: list[str], rows: str, args: list,
+                       ref: dt.date, model: Any) -> list[str]:
+    """The columns of ``SELECT cols {rows}`` that scoring reads: the scoring query runs on an
+    empty chunk from a Polars IO source, whose callback receives the columns Polars' projection
+    pushdown kept (a model uses some of the dossier's fields). All of them if none is named."""
     from polars.io.plugins import register_io_source
 
-    q = lambda c: '"' + c.replace('"', '""') + '"'  # noqa: E731 - a quoted SQL name
-    schema = _frame(con, f"SELECT {', '.join(map(q, cols))} {rows} LIMIT 0", args).schema
+    empty = _frame(con, f"SELECT {', '.join(map(_quote, cols))} {rows} LIMIT 0", args)
+    seen: list[str] = []
 
     def source(with_columns, predicate, n_rows, batch_size):  # noqa: ANN001 (polars' hook)
-        df = _frame(con, f"SELECT {', '.join(map(q, with_columns or cols))} {rows}", args)
-        if predicate is not None:
-            df = df.filter(predicate)
-        yield df.head(n_rows) if n_rows is not None else df
+        seen.extend(with_columns or cols)
+        yield empty.select(with_columns or cols)
 
-    return register_io_source(source, schema=schema)
+    score_rows(register_io_source(source, schema=empty.schema), ref, model)
+    return [c for c in cols if c in seen] or cols
 
 
 def _dossier_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
