@@ -172,3 +172,23 @@ def test_partial_selection_on_a_large_month_equals_the_ranked_one():
         fast = select(df, Selection(**kwargs), rank=False)
         for c in ("selected", "top_decile", "random_selected"):
             assert fast[c].to_list() == full[c].to_list(), (kwargs, c)
+
+
+def test_group_table_sums_the_same_way_on_every_run():
+    """Mean scores of a grouping over many cells: summed in one order (no parallel group_by
+    adding cells in any order), equal to a plain per-group mean."""
+    rng = np.random.default_rng(5)
+    n = 60_000
+    df = pl.DataFrame({"household_id": np.arange(n), "month": [M1] * n, "score": rng.random(n),
+                       "g": rng.choice(["a", "b", "c"], n).tolist(),
+                       "h": rng.integers(0, 900, n).astype(np.int16)})
+    sel = select(df, Selection(share=0.1))
+    specs = parse_by("g,h", df.columns, [])
+    first = group_table(sel, specs, n_boot=0)
+    for _ in range(5):
+        assert group_table(sel, specs, n_boot=0)["mean_score"].to_list() \
+            == first["mean_score"].to_list()
+    g = first.filter(pl.col("by") == "g").sort("group")
+    want = df.group_by("g").agg(pl.col("score").mean()).sort("g")["score"].to_list()
+    assert g["mean_score"].to_list() == pytest.approx(want, rel=1e-12)
+    assert g["households"].to_list() == df.group_by("g").len().sort("g")["len"].to_list()

@@ -147,7 +147,8 @@ def prepare_coded(population: pl.DataFrame | pl.LazyFrame, model: Model | str = 
         coded = CodedPopulation(feats)
         scored = feats.hstack(coded.score_frame(m)).lazy()
     else:  # one query: the groups' inputs and the model's codes (Polars prunes the rest)
-        want = [*extra, "_month", "_ressources", "_aah_travaille", *GROUP_INPUTS,
+        own = ["_aah_travaille"] if "aah_travaille" not in extra else []  # (else unused)
+        want = [*extra, "_month", "_ressources", *own, *GROUP_INPUTS,
                 *(c for c in keep or [] if c in FEATURES)]
         coded = CodedPopulation.from_lazy(feats, m, list(dict.fromkeys(want)))
         scored = coded.features.hstack(coded.score_frame(m)).lazy()

@@ -85,8 +85,8 @@ def group_table(df: pl.DataFrame, specs: list[list[str]], *, reference: dict | N
     base = _cells(df, all_cols, score)
     tables = []
     for spec in specs:
-        cells = (base.group_by(spec).agg(pl.col("households", "selected", "random_selected",
-                                                "top_decile", "score_sum", "score_n").sum())
+        cells = (_sum_by(base, spec, ["households", "selected", "random_selected",
+                                      "top_decile", "score_sum", "score_n"])
                  .with_columns(mean_score=pl.col("score_sum") / pl.col("score_n"))
                  .sort(spec, nulls_last=True))
         if cells.height > max_groups:
@@ -151,6 +151,19 @@ def group_table(df: pl.DataFrame, specs: list[list[str]], *, reference: dict | N
                 "random_selection_rate": r["random_selected"] / hh[i] if hh[i] else float("nan"),
             })
     return pl.DataFrame(rows, schema=TABLE_SCHEMA)
+
+
+def _sum_by(df: pl.DataFrame, spec: list[str], cols: list[str]) -> pl.DataFrame:
+    """``df.group_by(spec)`` with the sums of ``cols``, each added in row order (numpy
+    bincount): the same floating-point sums on every run, where a parallel group_by adds the
+    cells of a group in any order (the mean scores then varied in their last digit)."""
+    if df.height == 0:
+        return df.group_by(spec).agg(pl.col(cols).sum())
+    ids = df.select(pl.struct(spec).rank("dense")).to_series().to_numpy().astype(np.int64) - 1
+    first = np.unique(ids, return_index=True)[1]  # the first cell of group 0, 1, ...
+    sums = [pl.Series(c, np.bincount(ids, weights=df[c].cast(pl.Float64).to_numpy(),
+                                     minlength=len(first))).cast(df.schema[c]) for c in cols]
+    return df[first].select(spec).with_columns(sums)
 
 
 def selected_by_group(df: pl.DataFrame, specs: list[list[str]], selections: list[np.ndarray]
@@ -234,20 +247,25 @@ def _codes(s: pl.Series) -> tuple[np.ndarray, pl.Series] | None:
 
 def _cells(df: pl.DataFrame, cols: list[str], score: str) -> pl.DataFrame:
     """Counts per cell of ``cols`` in one vectorised pass (numpy bincount on a mixed-radix code
-    when the columns are small; a Polars group_by otherwise)."""
-    aggs = dict(households=pl.len(), selected=pl.col("selected").sum(),
-                random_selected=pl.col("random_selected").sum(),
-                top_decile=pl.col("top_decile").sum(), score_sum=pl.col(score).sum(),
-                score_n=pl.col(score).count())
+    when the columns are small; on the cells' ranks otherwise), each sum in row order."""
+    def by_rank() -> pl.DataFrame:
+        terms = df.select(*cols, households=pl.lit(1, dtype=pl.Int64),
+                          selected=pl.col("selected").cast(pl.Int64),
+                          random_selected=pl.col("random_selected").cast(pl.Int64),
+                          top_decile=pl.col("top_decile").cast(pl.Int64),
+                          score_sum=pl.col(score).cast(pl.Float64).fill_null(0.0),
+                          score_n=pl.col(score).is_not_null().cast(pl.Int64))
+        return _sum_by(terms, cols, [c for c in terms.columns if c not in cols])
+
     coded, radix = [], 1
     for c in cols:
         r = _codes(df[c])
         if r is None:
-            return df.group_by(cols).agg(**aggs)
+            return by_rank()
         coded.append((c, r[0], r[1], radix))
         radix *= len(r[1])
         if radix > 5_000_000:
-            return df.group_by(cols).agg(**aggs)
+            return by_rank()
     code = np.zeros(df.height, dtype=np.int64)
     for _, v, _, mult in coded:
         code += v * mult
