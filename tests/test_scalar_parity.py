@@ -276,3 +276,37 @@ MODELS = [load_model(mid) for mid in available_models()]
 def test_random_dossiers_scalar_equals_polars(ds):
     for m in MODELS:
         _check_rows(ds, m)
+
+
+def test_api_json_encoding_is_the_cli_text():
+    """web.jsonsafe.compact (a cache of contributions' text, no finite() walk unless needed)
+    writes exactly what jsonout.dumps writes, for scored and explained dossiers of every model
+    (infinite bounds, unknown coefficients), twice (cache filled), and for edge objects."""
+    import math
+
+    from profilage.jsonout import dumps
+    from profilage.web.jsonsafe import compact
+
+    rng = random.Random(11)
+    ds = PERSONAS + [parse_dossier(random_dossier(rng)) for _ in range(40)]
+    models = MODELS + _imported_models()
+    for _ in range(2):
+        for m in models:
+            for d in ds[:12]:
+                for obj in (score_dossier(d, m), explain_dossier(d, m)):
+                    obj["context"] = {"percentile": 12.5, "threshold": None}
+                    assert compact(obj) == dumps(obj)
+    base = score_dossier("abel", "cnaf-2014")
+    c0 = dict(base["contributions"][0])
+    odd = [
+        {**base, "contributions": [{**c0, "low": -0.0, "high": 0.0}, {**c0, "low": 0.0}]},
+        {**base, "contributions": [{**c0, "low": 1, "high": 1.0}, {**c0, "low": 1.0, "high": 1}]},
+        {**base, "contributions": [{**c0, "input_known": 1}, {**c0, "input_known": True}]},
+        {**base, "contributions": [{**c0, "low": math.inf, "high": math.nan}]},
+        {**base, "contributions": [{**c0, "status": ["a", "b"]}, ("x", 1)]},
+        {"contributions": []}, {"a": 1, "contributions": [c0]}, {"contributions": [c0], "z": 2},
+        {**base, "score": math.inf}, [1, (2, 3)], {1: "a", "contributions": []},
+    ]
+    for _ in range(2):
+        for obj in odd:
+            assert compact(obj) == dumps(obj), obj

@@ -142,8 +142,15 @@ def score_dossiers_json(dossiers: list[Dossier | dict | str | Path], model: Mode
     return out
 
 
+def _month_text(d) -> str:
+    """``d.strftime("%Y-%m")`` (the f-string is several times faster; strftime kept for years
+    it would not pad the same way)."""
+    return f"{d.year}-{d.month:02d}" if 1000 <= d.year <= 9999 else d.strftime("%Y-%m")
+
+
 def _result(d: Dossier, m: Model, row: dict, plan: _Plan) -> dict[str, Any]:
     contributions = []
+    isfinite = math.isfinite
     for c, low_col, high_col, m_col, unknown_status, mods in plan.criteria:
         if c.kind == "numeric":
             value = row.get(c.feature)
@@ -163,14 +170,15 @@ def _result(d: Dossier, m: Model, row: dict, plan: _Plan) -> dict[str, Any]:
             "criterion": c.id, "label_fr": c.label_fr, "label_en": c.label_en,
             "feature": c.feature, "modality": modality, "modality_label_fr": label_fr,
             "modality_label_en": label_en, "input_known": known_input,
-            "low": _finite(row[low_col]), "high": _finite(row[high_col]), "status": status,
+            "low": lo if isfinite(lo := row[low_col]) else None,
+            "high": hi if isfinite(hi := row[high_col]) else None, "status": status,
             "protected_ground": c.protected_ground, "precarity": c.precarity,
         })
     inter = m.intercept
     info = plan.info
     return {
         "dossier": d.nom,
-        "reference_month": d.reference_month.strftime("%Y-%m"),
+        "reference_month": _month_text(d.reference_month),
         "score": row["score"],
         "score_low": row["score_low"],
         "score_high": row["score_high"],
