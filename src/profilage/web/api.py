@@ -184,7 +184,8 @@ async def _context(score: float | None, m, lang: str) -> dict:
 
     from profilage.audit import context
 
-    if (m.id, m.sha256) in context._cache:
+    ready = getattr(context, "_cache", None)  # (the reference cache; if renamed: a thread)
+    if ready is not None and (m.id, m.sha256) in ready:
         return context.score_context(score, m, lang)
     return await asyncio.to_thread(context.score_context, score, m, lang)
 
