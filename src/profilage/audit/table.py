@@ -271,13 +271,16 @@ def _cells(df: pl.DataFrame, cols: list[str], score: str) -> pl.DataFrame:
         code += v * mult
     sc = df[score].cast(pl.Float64).to_numpy()
     has = ~np.isnan(sc)
-    sums = {"households": np.bincount(code, minlength=radix),
-            "selected": np.bincount(code, weights=df["selected"].to_numpy(), minlength=radix),
-            "random_selected": np.bincount(code, weights=df["random_selected"].to_numpy(),
-                                           minlength=radix),
-            "top_decile": np.bincount(code, weights=df["top_decile"].to_numpy(), minlength=radix),
+    households = np.bincount(code, minlength=radix)
+
+    def count(rows: np.ndarray) -> np.ndarray:  # (the flagged rows only: no weights pass)
+        return np.bincount(code[rows], minlength=radix)
+
+    sums = {"households": households,
+            **{c: count(df[c].arg_true().to_numpy())
+               for c in ("selected", "random_selected", "top_decile")},
             "score_sum": np.bincount(code, weights=np.where(has, sc, 0.0), minlength=radix),
-            "score_n": np.bincount(code, weights=has, minlength=radix)}
+            "score_n": households if has.all() else count(np.flatnonzero(has))}
     nz = np.flatnonzero(sums["households"])
     out = {c: values.gather(pl.Series((nz // mult) % len(values))) for c, _, values, mult
            in coded}
