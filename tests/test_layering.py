@@ -62,3 +62,19 @@ def test_the_walk_sees_imports_inside_functions(tmp_path):
     f.write_text("def f():\n    from profilage.cli.common import err_console\n")
     assert _reaches(_imports(f), "profilage.cli") == ["profilage.cli.common",
                                                       "profilage.cli.common.err_console"]
+
+
+def test_package_names_load_on_first_use():
+    """`import profilage` loads no dossier schema (the CLI's start-up for commands that score
+    no dossier); every public name still resolves, to the defining module's object."""
+    import subprocess
+    import sys
+
+    code = ("import sys, profilage; heavy = [m for m in ('profilage.dossier', "
+            "'profilage.scoring', 'pydantic') if m in sys.modules]; print(heavy); "
+            "import profilage.scoring as s; print(profilage.score_dossier is s.score_dossier, "
+            "sorted(profilage.__all__) == sorted(n for n in profilage.__all__ "
+            "if getattr(profilage, n) is not None))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split("\n")
+    assert out[0] == "[]" and out[1] == "True True", out
