@@ -54,6 +54,12 @@ _cache: dict[tuple[str, str], Reference] = {}
 _lock = threading.Lock()
 
 
+def reference_ready(model) -> bool:
+    """Whether ``model``'s reference population is already scored (then ``score_context`` is a
+    binary search: cheap enough to run on the web server's event loop)."""
+    return (model.id, model.sha256) in _cache
+
+
 def reference(model) -> Reference:
     """The reference population's scores for ``model`` (a loaded Model), computed once."""
     key = (model.id, model.sha256)

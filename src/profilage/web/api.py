@@ -184,8 +184,7 @@ async def _context(score: float | None, m, lang: str) -> dict:
 
     from profilage.audit import context
 
-    ready = getattr(context, "_cache", None)  # (the reference cache; if renamed: a thread)
-    if ready is not None and (m.id, m.sha256) in ready:
+    if context.reference_ready(m):
         return context.score_context(score, m, lang)
     return await asyncio.to_thread(context.score_context, score, m, lang)
 
