@@ -90,11 +90,7 @@ async def run_load(url: str, rate: float, duration: float, body: bytes, connecti
     async def one(scheduled: float) -> None:
         conn = await pool.get()
         try:
-            status = await conn.post("/api/score", body)
-            statuses[status] = statuses.get(status, 0) + 1
-        except Exception as e:  # noqa: BLE001 - a load test counts every failure
-            errors.append(type(e).__name__)
-            conn = Conn(host, port)
+            conn = await _post(conn, body, statuses, errors)
         finally:
             latencies.append(time.perf_counter() - scheduled)
             pool.put_nowait(conn)
@@ -114,6 +110,18 @@ async def run_load(url: str, rate: float, duration: float, body: bytes, connecti
             **_summary(latencies, statuses, errors, total, elapsed)}
 
 
+async def _post(conn: Conn, body: bytes, statuses: dict[int, int], errors: list[str]) -> Conn:
+    """One ``POST /api/score``, its status counted; a failure is counted too and the connection
+    replaced by a new one (opened on its next use)."""
+    try:
+        status = await conn.post("/api/score", body)
+        statuses[status] = statuses.get(status, 0) + 1
+        return conn
+    except Exception as e:  # noqa: BLE001 - a load test counts every failure
+        errors.append(type(e).__name__)
+        return Conn(conn.host, conn.port)
+
+
 async def run_closed(url: str, clients: int, requests: int, body: bytes) -> dict:
     """``clients`` connections, each sending ``requests`` requests back to back."""
     u = urlsplit(url)
@@ -127,12 +135,7 @@ async def run_closed(url: str, clients: int, requests: int, body: bytes) -> dict
         await conn.open()
         for _ in range(requests):
             t = time.perf_counter()
-            try:
-                status = await conn.post("/api/score", body)
-                statuses[status] = statuses.get(status, 0) + 1
-            except Exception as e:  # noqa: BLE001 - a load test counts every failure
-                errors.append(type(e).__name__)
-                conn = Conn(host, port)
+            conn = await _post(conn, body, statuses, errors)
             latencies.append(time.perf_counter() - t)
         if conn.writer is not None:
             conn.writer.close()
