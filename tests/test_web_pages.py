@@ -79,6 +79,24 @@ def test_export_site(cli, tmp_path):
     assert "aucune donnée du foyer ne le quitte" in html
     model = json.loads((out / "models" / "cnaf-2014.json").read_text("utf-8"))
     assert model == json.loads(cli("models", "export", "cnaf-2014", "--format", "json").stdout)
+    # persona buttons in the page's language (a first name stays as it is)
+    en = (out / "en" / "index.html").read_text("utf-8")
+    assert ">Claire and Marc<" in en and ">Claire et Marc<" not in en and ">Nathalie<" in en
+    assert ">Claire et Marc<" in html and ">Nathalie, trois ans plus tard<" in html
+
+
+def test_persona_buttons_speak_the_page_language(client):
+    for path, want, not_want in (
+            ("/?lang=en", (">Claire and Marc<", ">Nathalie, three years later<", ">Abel<"),
+             ("Claire et Marc", "trois ans plus tard")),
+            ("/compare?lang=en", (">Claire and Marc<",), ("Claire et Marc",)),
+            ("/", (">Claire et Marc<", ">Nathalie, trois ans plus tard<"),
+             ("Claire and Marc", "three years later"))):
+        html = client.get(path).text
+        for w in want:
+            assert w in html, (path, w)
+        for w in not_want:
+            assert w not in html, (path, w)
 
 
 def test_export_site_refuses_non_empty_dir(cli, tmp_path):

@@ -8,6 +8,18 @@ from profilage.dossier import Dossier, load_dossier
 from profilage.errors import DossierError
 from profilage.resources import resource_dir
 
+#: English names where a persona's French ``nom`` is more than a first name (the pages in English
+#: show these; a first name is the same in both languages).
+NOMS_EN = {"couple-deux-revenus-stables": "Claire and Marc",
+           "nathalie-plus-3-ans": "Nathalie, three years later"}
+
+
+def persona_label(name: str, lang: str = "fr") -> str:
+    """The name a page shows for persona ``name``: its ``nom``, in English where it has one."""
+    if lang == "en" and name in NOMS_EN:
+        return NOMS_EN[name]
+    return load_persona(name).nom or name
+
 
 def personas_dir() -> Path:
     return resource_dir("personas")

@@ -38,13 +38,13 @@ def model_summaries() -> list[dict]:
     return [model_summary(load_model(i)) for i in available_models()]
 
 
-def presets() -> list[dict]:
-    from profilage.personas import available_personas, load_persona
+def presets(lang: str = "fr") -> list[dict]:
+    from profilage.personas import available_personas, persona_label
 
     first = ["nathalie", "michel", "abel"]
     names = [n for n in first if n in available_personas()]
     names += [n for n in available_personas() if n not in first]
-    return [{"name": n, "nom": load_persona(n).nom or n} for n in names]
+    return [{"name": n, "nom": persona_label(n, lang)} for n in names]
 
 
 def base_context(lang: str, *, static: bool = False, root: str = "/", pages: str = "/",

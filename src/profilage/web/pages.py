@@ -55,7 +55,7 @@ def simulator_page(request: Request, lang: str | None = None, model: str | None 
                    persona: str | None = None) -> HTMLResponse:
     lg = get_lang(lang)
     ctx = base_context(lg, other_lang_url=_switch_url(request, lg), models=model_summaries(),
-                       model_id=_model_id(model), presets=presets(), ensembles=_ensembles(),
+                       model_id=_model_id(model), presets=presets(lg), ensembles=_ensembles(),
                        initial={"sim": _persona(persona)} if _persona(persona) else {})
     return HTMLResponse(render("simulator.html", ctx))
 
@@ -65,7 +65,7 @@ def compare_page(request: Request, lang: str | None = None, model: str | None = 
                  a: str | None = Query("michel"), b: str | None = Query("abel")) -> HTMLResponse:
     lg = get_lang(lang)
     ctx = base_context(lg, other_lang_url=_switch_url(request, lg), models=model_summaries(),
-                       model_id=_model_id(model), presets=presets(), compare_page=True,
+                       model_id=_model_id(model), presets=presets(lg), compare_page=True,
                        ensembles=_ensembles(),
                        initial={"a": _persona(a), "b": _persona(b)})
     return HTMLResponse(render("compare.html", ctx))

@@ -96,7 +96,7 @@ def export_site(out: str | Path, models: list[str] | None = None) -> Path:
                     ("compare.html", "compare.html", {"a": "michel", "b": "abel"}, True)):
                 ctx = base_context(lang, static=True, root=root, pages="",
                                    other_lang_url=other + page, models=summaries,
-                                   model_id=default, presets=presets(), compare_page=compare,
+                                   model_id=default, presets=presets(lang), compare_page=compare,
                                    initial=initial, site_data=data)
                 (sub / page).write_text(render(template, ctx), "utf-8")
             # the model browser: models.html and models/<id>.html
