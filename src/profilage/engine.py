@@ -93,16 +93,21 @@ def modality_index(c: Criterion) -> pl.Expr:
         for i, m in ordered[:-1]:
             chain = chain.when(col < m.max).then(pl.lit(i, dtype=pl.Int16))
         chain = chain.when(col.is_not_null()).then(pl.lit(ordered[-1][0], dtype=pl.Int16))
-    idx = chain.otherwise(pl.lit(None, dtype=pl.Int16))
-    if c.presence:
-        absent = [i for i, m in enumerate(c.modalities) if m.kind == "absent"]
-        pres = pl.col(c.presence)
-        if absent:
-            idx = (pl.when(pres.is_null()).then(pl.lit(None, dtype=pl.Int16))
-                   .when(~pres).then(pl.lit(absent[0], dtype=pl.Int16)).otherwise(idx))
-        else:
-            idx = pl.when(pres.fill_null(True)).then(idx)
-    return idx
+    return with_presence(c, chain.otherwise(pl.lit(None, dtype=pl.Int16)), pl.Int16)
+
+
+def with_presence(c: Criterion, idx: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """The presence rule over a matched-modality expression: when the criterion reads a presence
+    feature, an unknown presence is unknown, an absence takes the ``absent`` modality (or, with
+    none, no modality), a presence keeps ``idx``."""
+    if not c.presence:
+        return idx
+    absent = [i for i, m in enumerate(c.modalities) if m.kind == "absent"]
+    pres = pl.col(c.presence)
+    if absent:
+        return (pl.when(pres.is_null()).then(pl.lit(None, dtype=dtype))
+                .when(~pres).then(pl.lit(absent[0], dtype=dtype)).otherwise(idx))
+    return pl.when(pres.fill_null(True)).then(idx)
 
 
 _modality_index = modality_index

@@ -42,6 +42,7 @@ from profilage.engine import (
     missing_feature_columns,
     modality_index,
     numeric_unknown_bounds,
+    with_presence,
 )
 from profilage.models import Criterion, Model, load_model
 
@@ -105,14 +106,7 @@ def modality_code(c: Criterion, dtype: pl.DataType | None = None) -> pl.Expr:
     idx = _cheap_index(c, dtype)
     if idx is None:
         return modality_index(c).fill_null(len(c.modalities)).cast(pl.UInt8)
-    if c.presence:
-        absent = [i for i, m in enumerate(c.modalities) if m.kind == "absent"]
-        pres = pl.col(c.presence)
-        if absent:
-            idx = (pl.when(pres.is_null()).then(pl.lit(None, dtype=pl.UInt8))
-                   .when(~pres).then(pl.lit(absent[0], dtype=pl.UInt8)).otherwise(idx))
-        else:
-            idx = pl.when(pres.fill_null(True)).then(idx)
+    idx = with_presence(c, idx, pl.UInt8)
     return idx.fill_null(pl.lit(len(c.modalities), dtype=pl.UInt8))
 
 
